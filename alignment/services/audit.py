@@ -23,7 +23,8 @@ class AuditSource:
 
 
 _source: contextvars.ContextVar[AuditSource] = contextvars.ContextVar(
-    "seam_audit_source", default=AuditSource()
+    "seam_audit_source",
+    default=AuditSource(),  # noqa: B039 - frozen dataclass, immutable
 )
 
 
