@@ -136,7 +136,7 @@ OUTSIDE_ORG_ALLOWLIST: dict[str, str] = {
 }
 
 
-def _populate(org: Organization, *, admin_email: str) -> OrgObjects:
+def populate_org(org: Organization, *, admin_email: str) -> OrgObjects:
     admin = MembershipFactory(organization=org, role=Role.ADMIN, user__email=admin_email)
     member = MembershipFactory(organization=org, role=Role.CSM)
     pm = MembershipFactory(organization=org, role=Role.PM)
@@ -191,8 +191,8 @@ def _populate(org: Organization, *, admin_email: str) -> OrgObjects:
 
 @pytest.fixture
 def orgs(db) -> tuple[OrgObjects, OrgObjects]:  # type: ignore[no-untyped-def]
-    a = _populate(OrganizationFactory(name="Acme", slug="acme"), admin_email="admin@acme.test")
-    b = _populate(
+    a = populate_org(OrganizationFactory(name="Acme", slug="acme"), admin_email="admin@acme.test")
+    b = populate_org(
         OrganizationFactory(name="Borealis", slug="borealis"), admin_email="admin@borealis.test"
     )
     return a, b
