@@ -56,7 +56,8 @@ def org_view(
                     raise PermissionDenied("Your role does not allow this.")
                 request.org = org  # type: ignore[attr-defined]
                 request.membership = membership  # type: ignore[attr-defined]
-                request.session["last_org"] = org.slug
+                if request.session.get("last_org") != org.slug:
+                    request.session["last_org"] = org.slug
                 response = view(request, *args, **kwargs)
                 if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
                     response.render()

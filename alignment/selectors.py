@@ -36,14 +36,14 @@ def org_overview(*, org: Organization) -> dict[str, Any]:
     accounts = Account.objects.for_org(org)
     totals = accounts.exclude(lifecycle_stage=LifecycleStage.CHURNED).aggregate(
         count=Count("id"),
-        arr=Sum("arr"),
+        total_arr=Sum("arr"),
         renewing_count=Count("id", filter=Q(renewal_date__gte=today, renewal_date__lte=in_90)),
         renewing_arr=Sum("arr", filter=Q(renewal_date__gte=today, renewal_date__lte=in_90)),
         at_risk_count=Count("id", filter=Q(lifecycle_stage=LifecycleStage.AT_RISK)),
         at_risk_arr=Sum("arr", filter=Q(lifecycle_stage=LifecycleStage.AT_RISK)),
         unassigned=Count("id", filter=Q(csm__isnull=True)),
     )
-    for key in ("arr", "renewing_arr", "at_risk_arr"):
+    for key in ("total_arr", "renewing_arr", "at_risk_arr"):
         totals[key] = totals[key] or Decimal("0")
     by_stage = dict(
         accounts.values_list("lifecycle_stage")

@@ -55,27 +55,38 @@ def _org_pk(org: Organization | int) -> int:
     return org if isinstance(org, int) else org.pk
 
 
-def _set_db(setting: str, value: str) -> None:
+def _set_db(values: dict[str, str]) -> None:
     # set_config(..., is_local => true) lasts until the end of the current transaction; a
-    # rolled-back savepoint restores the previous value by itself.
-    if connection.vendor != "postgresql":
+    # rolled-back savepoint restores the previous values by itself. One statement for all.
+    if connection.vendor != "postgresql" or not values:
         return
+    calls = ", ".join("set_config(%s, %s, true)" for _ in values)
+    params = [item for pair in values.items() for item in pair]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, true)", [setting, value])
+        cursor.execute(f"SELECT {calls}", params)
+
+
+def _get_db(names: list[str]) -> dict[str, str]:
+    calls = ", ".join("current_setting(%s, true)" for _ in names)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {calls}", names)
+        row = cursor.fetchone()
+    return {name: value or "" for name, value in zip(names, row, strict=True)}
 
 
 @contextmanager
 def _db_settings(values: dict[str, str]) -> Iterator[None]:
-    """Set per-transaction database settings; restore the previous ones on the way out."""
+    """Set per-transaction database settings for the block, restoring the previous ones.
+
+    When the block is the outermost transaction (a request, a task), its end discards the
+    settings, so nothing needs reading or restoring: one query. Nested inside an existing
+    transaction, the previous values are read first and put back on the way out.
+    """
+    postgres = connection.vendor == "postgresql"
+    nested = connection.in_atomic_block
     with transaction.atomic():
-        previous: dict[str, str] = {}
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                for name in values:
-                    cursor.execute("SELECT current_setting(%s, true)", [name])
-                    previous[name] = cursor.fetchone()[0] or ""
-        for name, value in values.items():
-            _set_db(name, value)
+        previous = _get_db(list(values)) if postgres and nested else {}
+        _set_db(values)
         try:
             yield
         except BaseException:
@@ -83,8 +94,7 @@ def _db_settings(values: dict[str, str]) -> Iterator[None]:
             # settings too; running SQL here could fail inside an aborted transaction.
             raise
         else:
-            for name, value in previous.items():
-                _set_db(name, value)
+            _set_db(previous)
 
 
 @contextmanager
@@ -154,6 +164,10 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
             f"{self.model.__name__} was queried with no organization in context: "
             f"use {self.model.__name__}.objects.for_org(org) or enter tenant_context(org)."
         )
+
+    def none(self) -> TenantQuerySet:
+        # An empty queryset reads nothing, so it needs no organization (form field defaults).
+        return self._unchecked().none()
 
     def for_org(self, org: Organization | int) -> TenantQuerySet:
         org_id = _org_pk(org)

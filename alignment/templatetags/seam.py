@@ -75,3 +75,15 @@ def query_with(context: dict[str, Any], **changes: Any) -> str:
         params.pop("page", None)
     encoded = urlencode(list(params.lists()), doseq=True)
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def audit_change(change: Any) -> str:
+    """An audit change as text: ``[old, new]`` reads "old → new"; a plain value as itself."""
+
+    def show(value: Any) -> str:
+        return "—" if value in (None, "") else str(value)
+
+    if isinstance(change, list) and len(change) == 2:
+        return f"{show(change[0])} → {show(change[1])}"
+    return show(change)
