@@ -116,7 +116,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def account_create_view(request: HttpRequest) -> HttpResponse:
     org, me = request.org, request.membership  # type: ignore[attr-defined]
     can_reassign = account_can_reassign(actor=me)
-    form = AccountForm(request.POST or None, org=org, can_reassign=can_reassign)
+    data = request.POST if request.method == "POST" else None
+    form = AccountForm(data, org=org, can_reassign=can_reassign)
     if request.method == "POST" and form.is_valid():
         try:
             account = account_create(org=org, actor=me, **form.service_fields())
@@ -142,7 +143,8 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("You can edit only the accounts you own.")
     can_reassign = account_can_reassign(actor=me)
     stored_name = account.name
-    form = AccountForm(request.POST or None, instance=account, org=org, can_reassign=can_reassign)
+    data = request.POST if request.method == "POST" else None
+    form = AccountForm(data, instance=account, org=org, can_reassign=can_reassign)
     if request.method == "POST" and form.is_valid():
         try:
             updated = account_update(org=org, actor=me, account=account, **form.service_fields())
@@ -172,7 +174,9 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @org_view(Perm.ACCOUNT_IMPORT)
 def account_import(request: HttpRequest) -> HttpResponse:
     org, me = request.org, request.membership  # type: ignore[attr-defined]
-    form = AccountImportForm(request.POST or None, request.FILES or None)
+    # Bound on every POST: a file-only upload has an empty request.POST.
+    posted = request.method == "POST"
+    form = AccountImportForm(request.POST, request.FILES) if posted else AccountImportForm()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
