@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import kombu.pools
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
@@ -86,6 +87,7 @@ def _drop_broker_pools() -> None:
         celery_app._pool.force_close_all()
         celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    kombu.pools.reset()  # the producer pools are global, keyed by broker URL
 
 
 def _wait_until(condition: Callable[[], bool], *, timeout: float = 20.0) -> None:

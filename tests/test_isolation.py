@@ -106,6 +106,7 @@ KWARGS_FROM: dict[str, Callable[[OrgObjects], dict[str, Any]]] = {
     "alignment:account-detail": lambda o: {"pk": o.account.pk},
     "alignment:account-edit": lambda o: {"pk": o.account.pk},
     "alignment:account-import-status": lambda o: {"pk": o.import_job.pk},
+    "alignment:account-import-rejected": lambda o: {"pk": o.import_job.pk},
     "alignment:product-area-edit": lambda o: {"pk": o.product_area.pk},
     "alignment:product-area-delete": lambda o: {"pk": o.product_area.pk},
     "alignment:member-role": lambda o: {"pk": o.member.pk},
@@ -157,7 +158,14 @@ def populate_org(org: Organization, *, admin_email: str) -> OrgObjects:
             kind="accounts",
             created_by=admin,
             filename="accounts.csv",
-            content="external_id,name,arr\nX-1,Example,1000\n",
+            content="external_id,name,arr\nX-1,Example,1000\nX-2,,oops\n",
+            status="done",
+            total_rows=2,
+            processed_rows=2,
+            created_count=1,
+            error_count=1,
+            errors=[{"row": 3, "external_id": "X-2", "message": "A name is required."}],
+            finished_at=now,
         )
         notification = Notification.objects.for_org(org).create(
             organization=org,
