@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -517,7 +517,13 @@ def membership_list(
         Membership.objects.for_org(org)
         .select_related("user")
         .annotate(
-            sort_name=Lower(Coalesce(NullIf("user__full_name", Value("")), "user__email")),
+            sort_name=Lower(
+                Coalesce(
+                    NullIf("user__full_name", Value("")),
+                    "user__email",
+                    output_field=CharField(),
+                )
+            ),
             role_order=role_order,
         )
     )
