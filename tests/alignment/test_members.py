@@ -532,3 +532,15 @@ def test_existing_user_with_password_cannot_be_taken_over_through_signup(
     assert "Log in to accept" in response.content.decode()
     assert User.objects.get(email="new@acme.test").check_password("correct horse battery")
     assert membership_of(org_a, "new@acme.test") is None
+
+
+def test_invite_page_works_without_javascript(org_a, admin_a, client_for):
+    client = client_for(admin_a)
+    invite_url = reverse("alignment:member-invite", kwargs={"org_slug": org_a.slug})
+    page = client.get(invite_url)
+    assert page.status_code == 200
+    assert "Invite a member" in page.content.decode()
+    error = client.post(invite_url, {"email": "admin@acme.test", "role": Role.PM})
+    assert error.status_code == 200
+    assert "admin@acme.test is already a member." in error.content.decode()
+    assert "<html" in error.content.decode()
