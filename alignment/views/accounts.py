@@ -131,7 +131,6 @@ def account_create_view(request: HttpRequest) -> HttpResponse:
         request,
         "alignment/accounts/form.html",
         {"nav": "accounts", "form": form, "account": None, "can_reassign": can_reassign},
-        status=400 if form.errors else 200,
     )
 
 
@@ -164,7 +163,6 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "stored_name": stored_name,
             "can_reassign": can_reassign,
         },
-        status=400 if form.errors else 200,
     )
 
 
@@ -204,7 +202,6 @@ def account_import(request: HttpRequest) -> HttpResponse:
             "recent": selectors.account_import_list(org=org),
             "max_mb": settings.SEAM_IMPORT_MAX_BYTES / (1024 * 1024),
         },
-        status=400 if form.errors else 200,
     )
 
 
