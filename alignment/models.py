@@ -3,6 +3,7 @@ plumbing every app shares (audit events, notifications, imports, invitations, se
 
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
 from decimal import Decimal
 
@@ -299,6 +300,11 @@ class Invitation(TenantModel):
 
     def __str__(self) -> str:
         return f"Invitation for {self.email}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        """Only a token's SHA-256 is stored: a database leak reveals no usable link."""
+        return hashlib.sha256(token.encode()).hexdigest()
 
     @property
     def is_pending(self) -> bool:

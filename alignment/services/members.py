@@ -18,7 +18,6 @@ The few reads the members page needs sit at the bottom of this module.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -28,8 +27,6 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Case, CharField, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce, Lower, NullIf
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -60,10 +57,6 @@ class NewUserData:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def invitation_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def invitation_url(*, org: Organization, token: str) -> str:
@@ -191,7 +184,7 @@ def member_invite(*, org: Organization, actor: Membership, email: str, role: str
         organization=org,
         email=email,
         role=role,
-        token_hash=invitation_token_hash(token),
+        token_hash=Invitation.hash_token(token),
         invited_by=actor,
         expires_at=now + INVITATION_TTL,
     )
@@ -232,7 +225,7 @@ def invitation_resend(
         raise ApplicationError(f"{invitation.email} is already a member.", code="already_member")
     before = snapshot(invitation, ["expires_at"])
     token = secrets.token_urlsafe(32)
-    invitation.token_hash = invitation_token_hash(token)
+    invitation.token_hash = Invitation.hash_token(token)
     invitation.expires_at = timezone.now() + INVITATION_TTL
     invitation.save(update_fields=["token_hash", "expires_at"])
     audit_record(
@@ -273,23 +266,6 @@ def invitation_revoke(
     return invitation
 
 
-def invitation_get_pending(*, org: Organization, token: str) -> Invitation | None:
-    """The pending invitation a link's token names, or None (unknown, used, revoked, expired).
-
-    Lookup is by the token's hash, inside the organization: a token of another organization
-    finds nothing.
-    """
-    invitation = (
-        Invitation.objects.for_org(org)
-        .select_related("invited_by__user")
-        .filter(token_hash=invitation_token_hash(token))
-        .first()
-    )
-    if invitation is None or not invitation.is_pending:
-        return None
-    return invitation
-
-
 @transaction.atomic
 def invitation_accept(
     *, org: Organization, token: str, user_or_new_user_data: User | NewUserData
@@ -305,7 +281,7 @@ def invitation_accept(
         Invitation.objects.for_org(org)
         .select_for_update(of=("self",))
         .select_related("invited_by__user")
-        .filter(token_hash=invitation_token_hash(token))
+        .filter(token_hash=Invitation.hash_token(token))
         .first()
     )
     if invitation is None or not invitation.is_pending:
@@ -486,64 +462,3 @@ def member_reactivate(
         dedupe_key=f"reactivate:{membership.pk}:{event.pk}",
     )
     return membership
-
-
-# --- reads for the members page --------------------------------------------------------------
-
-MEMBER_SORTS: dict[str, tuple[str, ...]] = {
-    "name": ("sort_name", "user__email"),
-    "-name": ("-sort_name", "-user__email"),
-    "email": ("user__email",),
-    "-email": ("-user__email",),
-    "role": ("role_order", "sort_name"),
-    "-role": ("-role_order", "sort_name"),
-    "status": ("-is_active", "sort_name"),
-    "-status": ("is_active", "sort_name"),
-    "joined": ("created_at", "pk"),
-    "-joined": ("-created_at", "-pk"),
-}
-MEMBER_STATUSES = ("active", "deactivated", "all")
-
-
-def membership_list(
-    *, org: Organization, sort: str = "name", status: str = "all", query: str = ""
-) -> QuerySet[Membership]:
-    """Members with their users, in one query, sorted by a whitelisted key."""
-    role_order = Case(
-        *(When(role=value, then=Value(i)) for i, value in enumerate(Role.values)),
-        output_field=IntegerField(),
-    )
-    queryset = (
-        Membership.objects.for_org(org)
-        .select_related("user")
-        .annotate(
-            sort_name=Lower(
-                Coalesce(
-                    NullIf("user__full_name", Value("")),
-                    "user__email",
-                    output_field=CharField(),
-                )
-            ),
-            role_order=role_order,
-        )
-    )
-    if status == "active":
-        queryset = queryset.filter(is_active=True)
-    elif status == "deactivated":
-        queryset = queryset.filter(is_active=False)
-    query = query.strip()
-    if query:
-        queryset = queryset.filter(
-            Q(user__full_name__icontains=query) | Q(user__email__icontains=query)
-        )
-    return queryset.order_by(*MEMBER_SORTS.get(sort, MEMBER_SORTS["name"]))
-
-
-def invitation_list_open(*, org: Organization) -> QuerySet[Invitation]:
-    """Invitations neither accepted nor revoked (expired ones included, to resend)."""
-    return (
-        Invitation.objects.for_org(org)
-        .filter(accepted_at__isnull=True, revoked_at__isnull=True)
-        .select_related("invited_by__user")
-        .order_by("-created_at", "-pk")
-    )

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse_lazy
 from django.views.decorators.http import require_http_methods
 
+from alignment import selectors
 from alignment.decorators import client_ip
 from alignment.errors import ApplicationError
 from alignment.forms_people import AcceptInvitationForm, LoginForm
@@ -75,7 +76,7 @@ def invite_accept(request: HttpRequest, org_slug: str, token: str) -> HttpRespon
     user = request.user if request.user.is_authenticated else None
     joined_user: User | None = None
     with tenant_context(org), audit_source("web", ip_address=client_ip(request)):
-        invitation = member_services.invitation_get_pending(org=org, token=token)
+        invitation = selectors.invitation_get_pending(org=org, token=token)
         if invitation is None:
             return _invalid_invitation(request)
         existing = User.objects.filter(email__iexact=invitation.email).first()

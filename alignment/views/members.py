@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from alignment import selectors
 from alignment.decorators import has_perm, org_view
 from alignment.errors import ApplicationError
 from alignment.forms_people import InviteForm, RoleForm
@@ -27,8 +28,8 @@ def _list_params(request: HttpRequest) -> dict[str, str]:
     sort = request.GET.get("sort", "name")
     status = request.GET.get("status", "all")
     return {
-        "sort": sort if sort in member_services.MEMBER_SORTS else "name",
-        "status": status if status in member_services.MEMBER_STATUSES else "all",
+        "sort": sort if sort in selectors.MEMBER_SORTS else "name",
+        "status": status if status in selectors.MEMBER_STATUSES else "all",
         "q": request.GET.get("q", "").strip()[:100],
     }
 
@@ -36,7 +37,7 @@ def _list_params(request: HttpRequest) -> dict[str, str]:
 def _panel_context(request: HttpRequest, form: InviteForm | None = None) -> dict[str, Any]:
     org = request.org  # type: ignore[attr-defined]
     return {
-        "invitations": list(member_services.invitation_list_open(org=org)),
+        "invitations": list(selectors.invitation_list_open(org=org)),
         "invite_form": form or InviteForm(),
         "can_manage": has_perm(request, Perm.MEMBER_MANAGE),
     }
@@ -46,7 +47,7 @@ def _page_context(request: HttpRequest, form: InviteForm | None = None) -> dict[
     org = request.org  # type: ignore[attr-defined]
     params = _list_params(request)
     members = list(
-        member_services.membership_list(
+        selectors.membership_list(
             org=org, sort=params["sort"], status=params["status"], query=params["q"]
         )
     )
