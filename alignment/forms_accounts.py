@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from alignment.models import Account, LifecycleStage, Membership, Organization, Segment
+from alignment.models import Account, LifecycleStage, Membership, Organization, Role, Segment
 from alignment.selectors_accounts import ACCOUNT_SORTS, DEFAULT_SORT, UNASSIGNED, csm_choices
 from alignment.services.accounts import DATE_FORMATS, MAX_ARR, parse_money
 
@@ -28,6 +28,10 @@ class MoneyField(forms.DecimalField):
 
 class CsmChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Membership) -> str:
+        if not obj.is_active:
+            return f"{obj.user.display_name} (deactivated)"
+        if obj.role != Role.CSM:
+            return f"{obj.user.display_name} ({obj.get_role_display()})"
         return obj.user.display_name
 
 
@@ -96,7 +100,7 @@ class AccountForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if can_reassign:
             self.fields["csm"] = CsmChoiceField(
-                queryset=csm_choices(org=org),
+                queryset=csm_choices(org=org, keep=self.instance.csm_id),
                 required=False,
                 label="Owning CSM",
                 empty_label="Unassigned",

@@ -79,11 +79,18 @@ def account_history(*, org: Organization, account: Account, limit: int = 20) -> 
     )
 
 
-def csm_choices(*, org: Organization) -> QuerySet[Membership]:
-    """Who may own an account: the organization's active CSMs."""
+def csm_choices(*, org: Organization, keep: int | None = None) -> QuerySet[Membership]:
+    """Who may own an account: the organization's active CSMs.
+
+    ``keep`` adds the account's current owner even if no longer an active CSM, so editing
+    another field of the account does not silently unassign it.
+    """
+    allowed = Q(is_active=True, role=Role.CSM)
+    if keep is not None:
+        allowed |= Q(pk=keep)
     return (
         Membership.objects.for_org(org)
-        .filter(is_active=True, role=Role.CSM)
+        .filter(allowed)
         .select_related("user")
         .order_by("user__full_name", "user__email")
     )

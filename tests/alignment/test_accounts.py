@@ -479,3 +479,17 @@ def test_list_runs_a_constant_number_of_queries(
     assert len(many) == len(few)
     with django_assert_max_num_queries(25):
         client.get(url(org_a, "account-list"), {"q": "a", "sort": "name"})
+
+
+def test_editing_an_account_of_a_deactivated_csm_keeps_its_owner(org_a, cs_ops_a, book, client_for):
+    with tenant_context(org_a):
+        book["other_csm"].is_active = False
+        book["other_csm"].save()
+    client = client_for(cs_ops_a)
+    target = url(org_a, "account-edit", book["theirs"].pk)
+    assert "Otto Other (deactivated)" in client.get(target).content.decode()
+    response = client.post(target, form_data(book["theirs"], health_score="33"))
+    assert response.status_code == 302
+    with tenant_context(org_a):
+        account = Account.objects.for_org(org_a).get(pk=book["theirs"].pk)
+    assert (account.csm_id, account.health_score) == (book["other_csm"].pk, 33)
