@@ -74,4 +74,4 @@ def test_describe_counts_business_days_not_calendar_days():
 
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError, match="aware"):
-        US.due_at(datetime.datetime(2026, 3, 4, 10), 5)  # noqa: DTZ001
+        US.due_at(datetime.datetime(2026, 3, 4, 10), 5)
