@@ -79,6 +79,12 @@ def test_cs_ops_imports_accounts_and_finds_them_in_the_list(page):  # type: igno
     page.locator("th a", has_text="Account").click()
     expect(rows.nth(0)).to_contain_text("Globex Retail")
     expect(page).to_have_url(re.compile(r"sort=name"))
+    # Searching after sorting keeps the sort.
+    page.get_by_label("Search").fill("o")
+    expect(page).to_have_url(re.compile(r"q=o"))
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("Globex Retail")
+    expect(page).to_have_url(re.compile(r"sort=name"))
     page.screenshot(path=str(ARTIFACTS / "account-list.png"), full_page=True)
 
     rows.nth(0).get_by_role("link", name="Globex Retail").click()
