@@ -98,6 +98,26 @@ class Organization(models.Model):
     triage_sla_days = models.PositiveSmallIntegerField(
         default=5, validators=[MinValueValidator(1), MaxValueValidator(30)]
     )
+    # Customer Impact Score weights (see feedback/scoring.py).
+    impact_per_account_weight = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("5000"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    impact_renewal_multiplier = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1.5"),
+        validators=[MinValueValidator(Decimal("1"))],
+    )
+    impact_at_risk_multiplier = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("2"),
+        validators=[MinValueValidator(Decimal("1"))],
+    )
+    impact_renewal_window_days = models.PositiveSmallIntegerField(default=90)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -224,6 +244,14 @@ class Account(TenantModel):
     )
     primary_risk = models.CharField(max_length=20, choices=RiskFactor.choices, blank=True)
     primary_risk_note = models.CharField(max_length=500, blank=True)
+    risk_theme = models.ForeignKey(
+        "feedback.Theme",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="at_risk_accounts",
+        help_text="For a product-gap risk: the theme whose gap puts this account at risk.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
