@@ -8,6 +8,7 @@ urlpatterns = [
     path("orgs/", home.org_picker, name="org-picker"),
     *auth.urlpatterns,
     path("o/<slug:org_slug>/", include("alignment.urls_org")),
+    path("o/<slug:org_slug>/", include("feedback.urls")),
 ]
 
 handler403 = "alignment.views.errors.forbidden"

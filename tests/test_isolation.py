@@ -40,6 +40,8 @@ from alignment.models import (
 )
 from alignment.rls import tenant_models
 from alignment.tenancy import cross_tenant_system_context, tenant_context
+from feedback import services as feedback_services
+from feedback.models import Feedback
 from tests.factories import (
     AccountFactory,
     MembershipFactory,
@@ -98,6 +100,7 @@ class OrgObjects:
     import_job: ImportJob
     notification: Notification
     audit_event: AuditEvent
+    feedback: Feedback
 
 
 # Every URL under /o/<org_slug>/ that takes arguments besides the slug: how to fill them with
@@ -116,6 +119,7 @@ KWARGS_FROM: dict[str, Callable[[OrgObjects], dict[str, Any]]] = {
     "alignment:invitation-resend": lambda o: {"pk": o.invitation.pk},
     "alignment:notification-read": lambda o: {"pk": o.notification.pk},
     "alignment:audit-detail": lambda o: {"pk": o.audit_event.pk},
+    "feedback:feedback-customer-told": lambda o: {"pk": o.feedback.pk},
 }
 
 # Every URL outside /o/<org_slug>/, with why it needs no organization from the URL. A URL
@@ -184,6 +188,9 @@ def populate_org(org: Organization, *, admin_email: str) -> OrgObjects:
             target_id=str(account.pk),
             target_repr=account.name,
         )
+        feedback = feedback_services.feedback_log(
+            org=org, actor=admin, account=account, verbatim="We need SSO for contractors."
+        )
     return OrgObjects(
         org=org,
         admin=admin,
@@ -194,6 +201,7 @@ def populate_org(org: Organization, *, admin_email: str) -> OrgObjects:
         import_job=import_job,
         notification=notification,
         audit_event=audit_event,
+        feedback=feedback,
     )
 
 

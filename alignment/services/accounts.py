@@ -35,6 +35,7 @@ from alignment.models import (
 from alignment.permissions import Perm, role_has_perm
 from alignment.services.audit import audit_record, diff, snapshot
 from alignment.services.notifications import notification_create
+from feedback.impact import IMPACT_FIELDS, account_refresh_impact
 
 ACCOUNT_FIELDS = (
     "external_id",
@@ -345,4 +346,6 @@ def account_update(
         )
         if "csm" in changes:
             _notify_new_owner(org=org, actor=actor, account=current, key=str(event.pk))
+        if IMPACT_FIELDS & changes.keys():
+            account_refresh_impact(org=org, account_ids=[current.pk])
     return current

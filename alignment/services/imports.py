@@ -56,6 +56,7 @@ from alignment.services.accounts import (
 from alignment.services.audit import audit_record, audit_source, snapshot
 from alignment.services.notifications import notification_create
 from alignment.tenancy import tenant_context
+from feedback.impact import IMPACT_FIELDS, account_refresh_impact
 
 logger = logging.getLogger(__name__)
 
@@ -361,6 +362,7 @@ class _Progress:
     rejected: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     assigned: Counter[int] = field(default_factory=Counter)
+    impact_changed: set[int] = field(default_factory=set)
 
     def reject(self, row: int, external_id: str, message: str) -> None:
         self.rejected += 1
@@ -429,6 +431,7 @@ def _run(*, org_id: int, import_id: int) -> None:
             .select_related("user")
         }
     table = csv_table(job.content)
+    organization = Organization.objects.get(pk=org_id)
     progress = _Progress()
     first_seen: dict[str, int] = {}
     for chunk in _chunks(table.records()):
@@ -440,6 +443,9 @@ def _run(*, org_id: int, import_id: int) -> None:
                 first_seen=first_seen,
                 progress=progress,
             )
+            # Scores of feedback and themes follow the new ARR, renewal dates and stages.
+            account_refresh_impact(org=organization, account_ids=progress.impact_changed)
+            progress.impact_changed.clear()
             ImportJob.objects.for_org(org_id).filter(pk=import_id).update(**progress.counters())
     with tenant_context(org_id):
         ImportJob.objects.for_org(org_id).filter(pk=import_id).update(
@@ -523,11 +529,14 @@ def _update(*, account: Account, fields: dict[str, Any], progress: _Progress) ->
     for name, value in fields.items():
         setattr(account, name, value)
     account_check_values(account)
-    if snapshot(account, ACCOUNT_FIELDS) == before:
+    after = snapshot(account, ACCOUNT_FIELDS)
+    if after == before:
         return  # unchanged: processed, neither created nor updated
     with transaction.atomic():
         account.save()
     progress.updated += 1
+    if any(before.get(name) != after.get(name) for name in IMPACT_FIELDS):
+        progress.impact_changed.add(account.pk)
     if account.csm_id and account.csm_id != old_csm:
         progress.assigned[account.csm_id] += 1
 
