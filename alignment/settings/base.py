@@ -198,7 +198,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "resend-pending-notifications": {
         "task": "alignment.tasks.resend_pending_notifications_task",
-        "schedule": crontab(minute="*/5"),
+        "schedule": crontab(minute="4-59/5"),
+        "options": {"expires": 240},
+    },
+    "sweep-triage-sla": {
+        "task": "feedback.tasks.sweep_triage_sla_task",
+        "schedule": crontab(minute="2-59/5"),
         "options": {"expires": 240},
     },
 }

@@ -24,6 +24,8 @@ from alignment.models import (
 )
 from alignment.services.audit import audit_source
 from alignment.tenancy import tenant_context
+from feedback.models import Category, Feedback, ThemeStatus
+from feedback.services import NewTheme, categories_ensure_defaults, feedback_log, theme_create
 
 DEMO_PASSWORD = "seam-demo-2026"  # noqa: S105 - printed demo credentials, local use only
 
@@ -69,6 +71,80 @@ AREAS = [
     ("Workflow Automation", "Rules, triggers and approvals.", "pm2"),
     ("Mobile", "iOS and Android apps.", "hop"),
     ("Billing & Usage", "Plans, invoices, usage metering.", None),
+]
+
+DEMO_THEMES = [
+    (
+        "Two-way Salesforce sync",
+        "Integrations",
+        "Integration",
+        ThemeStatus.UNDER_REVIEW,
+        [
+            "We update opportunities in Salesforce and then again in your tool. Can it sync both ways?",
+            "Our reps refuse to double-enter renewal data; a Salesforce sync would fix adoption.",
+            "If the Salesforce integration were bidirectional we'd roll out to the whole sales org.",
+        ],
+    ),
+    (
+        "Scheduled PDF reports",
+        "Reporting & Analytics",
+        "Feature request",
+        ThemeStatus.UNDER_REVIEW,
+        [
+            "Our execs want the weekly dashboard emailed as a PDF every Monday.",
+            "Can reports be scheduled? I export them by hand every Friday.",
+        ],
+    ),
+    (
+        "SAML SSO for contractors",
+        "Permissions & Admin",
+        "Feature request",
+        ThemeStatus.NOT_PLANNED,
+        [
+            "Contractors need to log in through our Okta tenant, separate from employees.",
+        ],
+    ),
+    (
+        None,
+        "Workflow Automation",
+        "Usability friction",
+        None,
+        [
+            "Building an approval rule takes 12 clicks; our admins give up halfway.",
+            "Approvals time out over the weekend and we have to restart the workflow.",
+            "We need conditional approvals based on deal size.",
+        ],
+    ),
+    (
+        None,
+        "Mobile",
+        "Bug",
+        None,
+        [
+            "The iOS app logs our field team out every morning.",
+            "Offline mode loses notes taken on site when the app is closed.",
+        ],
+    ),
+    (
+        None,
+        "Reporting & Analytics",
+        "Performance",
+        None,
+        [
+            "The usage dashboard takes over a minute to load for our 4,000 seats.",
+            "Exports over 50k rows time out.",
+        ],
+    ),
+    (
+        None,
+        "Integrations",
+        "Integration",
+        None,
+        [
+            "We need a HubSpot connector; Salesforce isn't our CRM.",
+            "Slack alerts for SLA breaches would save us a daily check.",
+        ],
+    ),
 ]
 
 NAME_PARTS = (
@@ -191,7 +267,58 @@ class Command(BaseCommand):
             self._seed_accounts(
                 org, spec["accounts"], rng, [members["csm"], members["csm2"], members["csm3"]]
             )
+            categories_ensure_defaults(org=org)
+            self._seed_feedback(org, rng, members)
         return org
+
+    def _seed_feedback(
+        self, org: Organization, rng: random.Random, members: dict[str, Membership]
+    ) -> None:
+        """A realistic VoC backlog: some themes already triaged, a queue still to work."""
+        if Feedback.objects.for_org(org).exists():
+            return
+        areas = {a.name: a for a in ProductArea.objects.for_org(org)}
+        categories = {c.name: c for c in Category.objects.for_org(org)}
+        accounts = list(
+            Account.objects.for_org(org)
+            .exclude(lifecycle_stage=LifecycleStage.CHURNED)
+            .order_by("external_id")
+        )
+        now = timezone.now()
+        pm = members["pm"]
+        for title, area, category, status, asks in DEMO_THEMES:
+            theme = None
+            if status:
+                reason = (
+                    "It conflicts with our data-residency guarantees."
+                    if status == ThemeStatus.NOT_PLANNED
+                    else ""
+                )
+                theme = theme_create(
+                    org=org,
+                    actor=pm,
+                    data=NewTheme(
+                        title=title,
+                        status=status,
+                        product_area=areas.get(area),
+                        category=categories.get(category),
+                        not_planned_reason=reason,
+                    ),
+                )
+            for verbatim in asks:
+                account = rng.choice(accounts)
+                feedback_log(
+                    org=org,
+                    actor=account.csm or members["csm"],
+                    account=account,
+                    verbatim=verbatim,
+                    source=rng.choice(["call", "qbr", "ticket", "email"]),
+                    product_area=areas.get(area),
+                    category=categories.get(category),
+                    logged_at=now
+                    - datetime.timedelta(days=rng.randint(0, 12), hours=rng.randint(0, 8)),
+                    theme=theme,
+                )
 
     def _seed_accounts(
         self, org: Organization, count: int, rng: random.Random, csms: list[Membership]

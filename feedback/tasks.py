@@ -1,0 +1,11 @@
+"""Celery tasks of the VoC pipeline: thin, idempotent."""
+
+from celery import shared_task
+
+from feedback.sla_sweep import triage_sla_sweep
+
+
+@shared_task(ignore_result=True, expires=240, acks_late=True, reject_on_worker_lost=True)
+def sweep_triage_sla_task() -> dict[str, int]:
+    result = triage_sla_sweep()
+    return {"reminders": result.reminders, "breaches": result.breaches}
