@@ -41,7 +41,7 @@ from alignment.models import (
 from alignment.rls import tenant_models
 from alignment.tenancy import cross_tenant_system_context, tenant_context
 from feedback import services as feedback_services
-from feedback.models import Feedback
+from feedback.models import Feedback, Theme
 from tests.factories import (
     AccountFactory,
     MembershipFactory,
@@ -101,6 +101,7 @@ class OrgObjects:
     notification: Notification
     audit_event: AuditEvent
     feedback: Feedback
+    theme: Theme
 
 
 # Every URL under /o/<org_slug>/ that takes arguments besides the slug: how to fill them with
@@ -120,6 +121,13 @@ KWARGS_FROM: dict[str, Callable[[OrgObjects], dict[str, Any]]] = {
     "alignment:notification-read": lambda o: {"pk": o.notification.pk},
     "alignment:audit-detail": lambda o: {"pk": o.audit_event.pk},
     "feedback:feedback-customer-told": lambda o: {"pk": o.feedback.pk},
+    "feedback:triage-attach": lambda o: {"pk": o.feedback.pk},
+    "feedback:triage-new-theme": lambda o: {"pk": o.feedback.pk},
+    "feedback:triage-undo": lambda o: {"pk": o.feedback.pk},
+    "feedback:theme-detail": lambda o: {"pk": o.theme.pk},
+    "feedback:theme-status": lambda o: {"pk": o.theme.pk},
+    "feedback:theme-merge": lambda o: {"pk": o.theme.pk},
+    "feedback:theme-detach": lambda o: {"pk": o.theme.pk, "feedback_pk": o.feedback.pk},
 }
 
 # Every URL outside /o/<org_slug>/, with why it needs no organization from the URL. A URL
@@ -191,6 +199,10 @@ def populate_org(org: Organization, *, admin_email: str) -> OrgObjects:
         feedback = feedback_services.feedback_log(
             org=org, actor=admin, account=account, verbatim="We need SSO for contractors."
         )
+        theme = feedback_services.theme_create(
+            org=org, actor=admin, data=feedback_services.NewTheme(title="SSO for contractors")
+        )
+        feedback_services.feedback_attach(org=org, actor=admin, feedback=feedback, theme=theme)
     return OrgObjects(
         org=org,
         admin=admin,
@@ -202,6 +214,7 @@ def populate_org(org: Organization, *, admin_email: str) -> OrgObjects:
         notification=notification,
         audit_event=audit_event,
         feedback=feedback,
+        theme=theme,
     )
 
 
