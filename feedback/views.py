@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from alignment.decorators import org_view
 from alignment.errors import ApplicationError
-from feedback import selectors, services, views_triage
+from feedback import selectors, services, views_capture, views_triage
 from feedback.models import Feedback
 
 app_name = "feedback"
@@ -62,4 +62,5 @@ urlpatterns = [
     path("my-feedback/", my_feedback, name="my-feedback"),
     path("feedback/<int:pk>/customer-told/", feedback_customer_told, name="feedback-customer-told"),
     *views_triage.urlpatterns,
+    *views_capture.urlpatterns,
 ]

@@ -41,7 +41,7 @@ from alignment.models import (
 from alignment.rls import tenant_models
 from alignment.tenancy import cross_tenant_system_context, tenant_context
 from feedback import services as feedback_services
-from feedback.models import Feedback, Theme
+from feedback.models import Category, Feedback, Theme
 from tests.factories import (
     AccountFactory,
     MembershipFactory,
@@ -101,6 +101,7 @@ class OrgObjects:
     notification: Notification
     audit_event: AuditEvent
     feedback: Feedback
+    category: Category
     theme: Theme
 
 
@@ -128,6 +129,8 @@ KWARGS_FROM: dict[str, Callable[[OrgObjects], dict[str, Any]]] = {
     "feedback:theme-status": lambda o: {"pk": o.theme.pk},
     "feedback:theme-merge": lambda o: {"pk": o.theme.pk},
     "feedback:theme-detach": lambda o: {"pk": o.theme.pk, "feedback_pk": o.feedback.pk},
+    "feedback:category-edit": lambda o: {"pk": o.category.pk},
+    "feedback:category-delete": lambda o: {"pk": o.category.pk},
 }
 
 # Every URL outside /o/<org_slug>/, with why it needs no organization from the URL. A URL
@@ -199,6 +202,7 @@ def populate_org(org: Organization, *, admin_email: str) -> OrgObjects:
         feedback = feedback_services.feedback_log(
             org=org, actor=admin, account=account, verbatim="We need SSO for contractors."
         )
+        category = Category.objects.for_org(org).create(organization=org, name=f"{org.name} bug")
         theme = feedback_services.theme_create(
             org=org, actor=admin, data=feedback_services.NewTheme(title="SSO for contractors")
         )
@@ -214,6 +218,7 @@ def populate_org(org: Organization, *, admin_email: str) -> OrgObjects:
         notification=notification,
         audit_event=audit_event,
         feedback=feedback,
+        category=category,
         theme=theme,
     )
 
