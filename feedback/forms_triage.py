@@ -36,12 +36,14 @@ class AttachForm(forms.Form):
 
 class StatusFields(forms.Form):
     not_planned_reason = forms.CharField(
-        label="Reason (required for “Not planned”)",
+        label="Reason",
+        help_text="Required for “Not planned”: the CSMs pass it on to customers.",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     roadmap_item = forms.ModelChoiceField(
-        label="Roadmap item (required for “On the roadmap”)",
+        label="Roadmap item",
+        help_text="Required for “On the roadmap”.",
         queryset=RoadmapItem.objects.none(),
         required=False,
         error_messages={"invalid_choice": "Choose a roadmap item of this organization."},
