@@ -21,6 +21,7 @@ class Perm(StrEnum):
     ORG_SETTINGS = "org.settings"
     AUDIT_VIEW = "audit.view"
     OVERVIEW_VIEW = "overview.view"
+    FEEDBACK_TRIAGE = "feedback.triage"  # put feedback into themes, set theme statuses, merge
 
 
 _EVERYONE = {Perm.VIEW, Perm.MEMBER_VIEW}
@@ -28,13 +29,15 @@ _LEADERS = {Perm.OVERVIEW_VIEW}
 
 MATRIX: dict[str, frozenset[Perm]] = {
     Role.CSM: frozenset(_EVERYONE | {Perm.ACCOUNT_EDIT}),
-    Role.PM: frozenset(_EVERYONE),
+    Role.PM: frozenset(_EVERYONE | {Perm.FEEDBACK_TRIAGE}),
     Role.PMM: frozenset(_EVERYONE),
     Role.SUPPORT: frozenset(_EVERYONE),
     Role.VP_CS: frozenset(
         _EVERYONE | _LEADERS | {Perm.ACCOUNT_EDIT, Perm.ACCOUNT_EDIT_ANY, Perm.ACCOUNT_IMPORT}
     ),
-    Role.HEAD_OF_PRODUCT: frozenset(_EVERYONE | _LEADERS | {Perm.PRODUCT_AREA_EDIT}),
+    Role.HEAD_OF_PRODUCT: frozenset(
+        _EVERYONE | _LEADERS | {Perm.PRODUCT_AREA_EDIT, Perm.FEEDBACK_TRIAGE}
+    ),
     Role.CS_OPS: frozenset(
         _EVERYONE
         | _LEADERS

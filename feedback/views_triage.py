@@ -11,24 +11,23 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from alignment.decorators import org_view
+from alignment.decorators import has_perm, org_view
 from alignment.errors import ApplicationError
 from alignment.http import redirect_after_post
-from alignment.models import Role
+from alignment.permissions import Perm
 from alignment.templatetags.seam import money
 from feedback import selectors_triage as selectors
 from feedback import services
 from feedback.forms_triage import AttachForm, BoardFilterForm, MergeForm, NewThemeForm, StatusForm
 from feedback.models import Feedback, Theme, ThemeStatus
 
-TRIAGE_ROLES = (Role.PM, Role.HEAD_OF_PRODUCT, Role.ADMIN)
 PAGE_SIZE = 25
 ROW_DEFAULTS: dict[str, object] = {"error": "", "posted": None, "new_errors": {}}
 POSTED_FIELDS = ("title", "status", "not_planned_reason", "roadmap_item")
 
 
 def can_triage(request: HttpRequest) -> bool:
-    return request.membership.role in TRIAGE_ROLES  # type: ignore[attr-defined]
+    return has_perm(request, Perm.FEEDBACK_TRIAGE)
 
 
 def _require_triager(request: HttpRequest) -> None:
