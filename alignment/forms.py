@@ -66,3 +66,36 @@ class ProductAreaForm(forms.Form):
         self.fields["pm"].label_from_instance = lambda m: (
             f"{m.user.display_name} ({m.get_role_display()})"
         )
+
+
+class ImpactWeightsForm(forms.Form):
+    impact_per_account_weight = forms.DecimalField(
+        label="Weight per affected account",
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        help_text="Added once per distinct account. Keep it well below real ARR so money "
+        "outranks head-count.",
+    )
+    impact_renewal_multiplier = forms.DecimalField(
+        label="Renewal multiplier",
+        min_value=1,
+        max_digits=5,
+        decimal_places=2,
+        help_text="Applied to the ARR of accounts renewing inside the window below.",
+    )
+    impact_renewal_window_days = forms.IntegerField(
+        label="Renewal window (days)", min_value=0, max_value=365
+    )
+    impact_at_risk_multiplier = forms.DecimalField(
+        label="At-risk multiplier",
+        min_value=1,
+        max_digits=5,
+        decimal_places=2,
+        help_text="Applied to the ARR of accounts flagged at risk. The larger multiplier "
+        "wins; they do not compound.",
+    )
+
+    @classmethod
+    def for_org(cls, org: Organization, data: object = None) -> ImpactWeightsForm:
+        return cls(data=data, initial={name: getattr(org, name) for name in cls.base_fields})

@@ -9,13 +9,18 @@ sits in. Nothing is recomputed on page views.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from alignment.models import Account, Organization
+from alignment.errors import ApplicationError
+from alignment.models import Account, Membership, Organization
+from alignment.services.audit import audit_record, diff, snapshot
+from alignment.tenancy import tenant_context
 from feedback.models import Feedback, Theme
-from feedback.scoring import AccountSignal, ImpactScore, ImpactWeights, impact_score
+from feedback.scoring import ZERO, AccountSignal, ImpactScore, ImpactWeights, impact_score
 
 # The account fields the score reads: a change to any of them refreshes the scores.
 IMPACT_FIELDS = frozenset({"arr", "renewal_date", "lifecycle_stage"})
@@ -103,3 +108,81 @@ def account_refresh_impact(*, org: Organization, account_ids: Iterable[int]) -> 
         .distinct()
     )
     themes_refresh_impact(org=org, theme_ids=list(theme_ids))
+
+
+WEIGHT_FIELDS = (
+    "impact_per_account_weight",
+    "impact_renewal_multiplier",
+    "impact_at_risk_multiplier",
+    "impact_renewal_window_days",
+)
+# ARR must dominate count: one $300K account has to outrank five $40K accounts, which holds
+# only while four extra accounts are worth less than the $100K ARR gap.
+MAX_PER_ACCOUNT_WEIGHT = Decimal("25000")
+
+
+def impact_weights_update(
+    *,
+    org: Organization,
+    actor: Membership,
+    per_account: Decimal,
+    renewal_multiplier: Decimal,
+    at_risk_multiplier: Decimal,
+    renewal_window_days: int,
+) -> Organization:
+    """Change the organization's impact weights, then rescore everything after commit."""
+    errors: dict[str, list[str]] = {}
+    if not ZERO <= per_account < MAX_PER_ACCOUNT_WEIGHT:
+        errors["impact_per_account_weight"] = [
+            "Keep the per-account weight between 0 and 24,999 so ARR outweighs account count "
+            "(one $300K account must outrank five $40K accounts)."
+        ]
+    for name, value in (
+        ("impact_renewal_multiplier", renewal_multiplier),
+        ("impact_at_risk_multiplier", at_risk_multiplier),
+    ):
+        if not Decimal("1") <= value <= Decimal("10"):
+            errors[name] = ["A multiplier is between 1 (no effect) and 10."]
+    if not 0 <= renewal_window_days <= 365:
+        errors["impact_renewal_window_days"] = ["The renewal window is 0 to 365 days."]
+    if errors:
+        raise ApplicationError("Some weights are not valid.", field_errors=errors)
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=org.pk)
+        before = snapshot(org, WEIGHT_FIELDS)
+        org.impact_per_account_weight = per_account
+        org.impact_renewal_multiplier = renewal_multiplier
+        org.impact_at_risk_multiplier = at_risk_multiplier
+        org.impact_renewal_window_days = renewal_window_days
+        changes = diff(before, snapshot(org, WEIGHT_FIELDS))
+        if changes:
+            org.save(update_fields=list(changes))
+            audit_record(
+                org=org,
+                actor=actor.user,
+                action="organization.impact_weights",
+                target=org,
+                changes=changes,
+            )
+            from feedback.tasks import rescore_organization_task
+
+            org_id = org.pk
+            transaction.on_commit(lambda: rescore_organization_task.delay(org_id=org_id))
+    return org
+
+
+def organization_rescore(*, org_id: int, batch: int = 1000) -> int:
+    """Recompute every stored score of one organization (after its weights changed).
+
+    Idempotent: running it twice writes the same figures. Works in batches of accounts,
+    each in its own transaction, so a large organization never holds one long lock.
+    """
+    with tenant_context(org_id):
+        org = Organization.objects.get(pk=org_id)
+        account_ids = list(
+            Feedback.objects.for_org(org_id).values_list("account_id", flat=True).distinct()
+        )
+    for start in range(0, len(account_ids), batch):
+        with tenant_context(org_id):
+            account_refresh_impact(org=org, account_ids=account_ids[start : start + batch])
+    return len(account_ids)

@@ -9,3 +9,10 @@ from feedback.sla_sweep import triage_sla_sweep
 def sweep_triage_sla_task() -> dict[str, int]:
     result = triage_sla_sweep()
     return {"reminders": result.reminders, "breaches": result.breaches}
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True, time_limit=3600)
+def rescore_organization_task(*, org_id: int) -> int:
+    from feedback.impact import organization_rescore
+
+    return organization_rescore(org_id=org_id)

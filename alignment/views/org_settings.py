@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path
 
 from alignment.decorators import org_view
 from alignment.errors import ApplicationError
-from alignment.forms import OrganizationSettingsForm
+from alignment.forms import ImpactWeightsForm, OrganizationSettingsForm
 from alignment.http import redirect_after_post
 from alignment.permissions import Perm
 from alignment.services.organizations import organization_update_settings
+from feedback.impact import impact_weights_update
 
 
 @org_view(Perm.ORG_SETTINGS)
@@ -35,9 +36,54 @@ def org_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         template,
-        {"form": form, "nav": "settings"},
+        {"form": form, "impact_form": ImpactWeightsForm.for_org(org), "nav": "settings"},
         status=422 if form.errors else 200,
     )
 
 
-urlpatterns = [path("settings/", org_settings, name="org-settings")]
+@org_view(Perm.ORG_SETTINGS)
+def org_impact_settings(request: HttpRequest) -> HttpResponse:
+    """The Customer Impact Score weights; saving rescores every feedback and theme."""
+    org, membership = request.org, request.membership  # type: ignore[attr-defined]
+    if request.method != "POST":
+        return redirect("alignment:org-settings", org_slug=org.slug)
+    impact_form = ImpactWeightsForm.for_org(org, request.POST)
+    if impact_form.is_valid():
+        data = impact_form.cleaned_data
+        try:
+            impact_weights_update(
+                org=org,
+                actor=membership,
+                per_account=data["impact_per_account_weight"],
+                renewal_multiplier=data["impact_renewal_multiplier"],
+                at_risk_multiplier=data["impact_at_risk_multiplier"],
+                renewal_window_days=data["impact_renewal_window_days"],
+            )
+        except ApplicationError as error:
+            error.apply_to_form(impact_form)
+        else:
+            messages.success(request, "Impact weights saved. Every score is being recalculated.")
+            return redirect_after_post(request, "alignment:org-settings", org_slug=org.slug)
+    if request.htmx:
+        return render(
+            request,
+            "alignment/settings/partials/_impact_form.html",
+            {"impact_form": impact_form},
+            status=422,
+        )
+    return render(
+        request,
+        "alignment/settings/settings.html",
+        {
+            "form": OrganizationSettingsForm.for_org(org),
+            "impact_form": impact_form,
+            "nav": "settings",
+        },
+        status=422,
+    )
+
+
+urlpatterns = [
+    path("settings/", org_settings, name="org-settings"),
+    path("settings/impact/", org_impact_settings, name="org-impact-settings"),
+]
