@@ -118,6 +118,24 @@ class Organization(models.Model):
         validators=[MinValueValidator(Decimal("1"))],
     )
     impact_renewal_window_days = models.PositiveSmallIntegerField(default=90)
+    # Escalations (see roadmap/escalations.py): P1 above this affected ARR, and the response
+    # expectation per severity, in business days of the organization's calendar.
+    escalation_p1_arr_threshold = models.DecimalField(
+        "P1 above this affected ARR",
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("250000"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    escalation_p1_response_days = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    escalation_p2_response_days = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    escalation_p3_response_days = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,6 +9,9 @@ urlpatterns = [
     *auth.urlpatterns,
     path("o/<slug:org_slug>/", include("alignment.urls_org")),
     path("o/<slug:org_slug>/", include("feedback.urls")),
+    path("o/<slug:org_slug>/", include("roadmap.urls")),
+    path("o/<slug:org_slug>/", include("integrations.urls")),
+    path("api/v1/", include("integrations.api_urls")),
 ]
 
 handler403 = "alignment.views.errors.forbidden"

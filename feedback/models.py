@@ -178,6 +178,14 @@ class Feedback(TenantModel):
     customer_told_at = models.DateField(null=True, blank=True)
     customer_told_status = models.CharField(max_length=16, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    beta = models.ForeignKey(
+        "roadmap.BetaProgram",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="feedback",
+        help_text="Set when the signal came from a beta program.",
+    )
 
     class Meta:
         indexes = [

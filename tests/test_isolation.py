@@ -19,7 +19,7 @@ import datetime
 import hashlib
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -42,6 +42,7 @@ from alignment.rls import tenant_models
 from alignment.tenancy import cross_tenant_system_context, tenant_context
 from feedback import services as feedback_services
 from feedback.models import Category, Feedback, Theme
+from tests import isolation_registry
 from tests.factories import (
     AccountFactory,
     MembershipFactory,
@@ -103,6 +104,8 @@ class OrgObjects:
     feedback: Feedback
     category: Category
     theme: Theme
+    # Objects of later features, by name (see tests/isolation_registry/).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # Every URL under /o/<org_slug>/ that takes arguments besides the slug: how to fill them with
@@ -131,6 +134,7 @@ KWARGS_FROM: dict[str, Callable[[OrgObjects], dict[str, Any]]] = {
     "feedback:theme-detach": lambda o: {"pk": o.theme.pk, "feedback_pk": o.feedback.pk},
     "feedback:category-edit": lambda o: {"pk": o.category.pk},
     "feedback:category-delete": lambda o: {"pk": o.category.pk},
+    **isolation_registry.kwargs_from(),
 }
 
 # Every URL outside /o/<org_slug>/, with why it needs no organization from the URL. A URL
@@ -207,7 +211,7 @@ def populate_org(org: Organization, *, admin_email: str) -> OrgObjects:
             org=org, actor=admin, data=feedback_services.NewTheme(title="SSO for contractors")
         )
         feedback_services.feedback_attach(org=org, actor=admin, feedback=feedback, theme=theme)
-    return OrgObjects(
+    objects = OrgObjects(
         org=org,
         admin=admin,
         member=member,
@@ -221,6 +225,9 @@ def populate_org(org: Organization, *, admin_email: str) -> OrgObjects:
         category=category,
         theme=theme,
     )
+    with tenant_context(org):
+        isolation_registry.populate_all(objects)
+    return objects
 
 
 @pytest.fixture
@@ -392,8 +399,24 @@ def test_every_url_outside_organizations_is_accounted_for():
     assert all(reason.strip() for reason in OUTSIDE_ORG_ALLOWLIST.values())
 
 
+class _FakeObject:
+    pk = 1
+    id = 1
+    slug = "x"
+
+    def __getattr__(self, name: str) -> Any:
+        return _FakeObject()
+
+
+class _FakeExtra(dict):
+    def __missing__(self, key: str) -> Any:
+        return _FakeObject()
+
+
 class _FakeObjects:
     """Answers any attribute with an object whose pk is 1: enough to read a registry entry."""
 
+    extra = _FakeExtra()
+
     def __getattr__(self, name: str) -> Any:
-        return type("Fake", (), {"pk": 1, "slug": "x", "id": 1})()
+        return _FakeObject()

@@ -38,11 +38,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "alignment",
     "feedback",
     "roadmap",
     "cadences",
     "metrics",
+    "integrations",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,7 @@
+"""The REST API under /api/v1/."""
+
+from django.urls import URLPattern
+
+app_name = "api"
+
+urlpatterns: list[URLPattern] = []
