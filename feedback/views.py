@@ -13,7 +13,14 @@ from django.views.decorators.http import require_POST
 
 from alignment.decorators import org_view
 from alignment.errors import ApplicationError
-from feedback import selectors, services, views_capture, views_triage
+from feedback import (
+    selectors,
+    services,
+    views_backlog,
+    views_capture,
+    views_import,
+    views_triage,
+)
 from feedback.models import Feedback
 
 app_name = "feedback"
@@ -63,4 +70,6 @@ urlpatterns = [
     path("feedback/<int:pk>/customer-told/", feedback_customer_told, name="feedback-customer-told"),
     *views_triage.urlpatterns,
     *views_capture.urlpatterns,
+    *views_import.urlpatterns,
+    *views_backlog.urlpatterns,
 ]
