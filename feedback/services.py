@@ -396,8 +396,12 @@ def theme_set_status(
     status: str,
     reason: str = "",
     roadmap_item: RoadmapItem | None = None,
+    notify: bool = True,
 ) -> Theme:
-    """Change what CSMs may tell customers, and tell every CSM with feedback in it, once."""
+    """Change what CSMs may tell customers, and tell every CSM with feedback in it, once.
+
+    ``notify=False`` is for a caller that sends its own consolidated notice instead (a
+    release shipping several themes tells each CSM once, not once per theme)."""
     _same_org(org, theme, field="theme")
     _validate_status(org, status, reason, roadmap_item)
     theme = Theme.objects.for_org(org).select_for_update().get(pk=theme.pk)
@@ -436,6 +440,8 @@ def theme_set_status(
             **({"reason": theme.not_planned_reason} if theme.not_planned_reason else {}),
         },
     )
+    if not notify:
+        return theme
     feedback_ids = list(
         Feedback.objects.for_org(org).filter(theme=theme).values_list("pk", flat=True)
     )

@@ -40,6 +40,8 @@ CROSS_TENANT_ALLOWLIST: dict[str, str] = {
     "every organization (a system sweep, no request can reach it)",
     "feedback/sla_sweep.py": "the SLA sweep reads the ids of due items across organizations "
     "from its partial indexes, then works on each inside tenant_context (Celery beat only)",
+    "roadmap/briefing.py": "the monthly roadmap briefing lists organization ids once, then "
+    "builds and sends each organization's briefing inside tenant_context (Celery beat only)",
 }
 
 # file -> reason: the manager internals that skip the organization check.

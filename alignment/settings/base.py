@@ -210,6 +210,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="2-59/5"),
         "options": {"expires": 240},
     },
+    "send-monthly-roadmap-briefings": {
+        "task": "roadmap.tasks.send_monthly_briefings_task",
+        "schedule": crontab(day_of_month="1", hour="7", minute="17"),
+        "options": {"expires": 3600 * 6},
+    },
 }
 
 REST_FRAMEWORK = {
