@@ -212,8 +212,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "send-monthly-roadmap-briefings": {
         "task": "roadmap.tasks.send_monthly_briefings_task",
-        "schedule": crontab(day_of_month="1", hour="7", minute="17"),
-        "options": {"expires": 3600 * 6},
+        # Day 1 (and day 2 as a catch-up), every 4 hours: each organization gets its
+        # briefing on the first run after its own midnight; dedupe keys keep it to one.
+        "schedule": crontab(day_of_month="1,2", hour="1-23/4", minute="17"),
+        "options": {"expires": 3600},
     },
 }
 
