@@ -38,6 +38,8 @@ CROSS_TENANT_ALLOWLIST: dict[str, str] = {
     "alignment/tenancy.py": "defines the escape hatch",
     "alignment/services/notifications.py": "the reconciler re-enqueues pending emails of "
     "every organization (a system sweep, no request can reach it)",
+    "integrations/delivery.py": "the webhook sweep reads (organization id, delivery id) of "
+    "due deliveries across organizations; each attempt then runs in tenant_context (beat only)",
     "feedback/sla_sweep.py": "the SLA sweep reads the ids of due items across organizations "
     "from its partial indexes, then works on each inside tenant_context (Celery beat only)",
     "roadmap/briefing.py": "the monthly roadmap briefing lists organization ids once, then "

@@ -217,12 +217,78 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_month="1,2", hour="1-23/4", minute="17"),
         "options": {"expires": 3600},
     },
+    # Webhook retries live in the database (next_attempt_at); this sweep sends what is due.
+    "redeliver-due-webhooks": {
+        "task": "integrations.tasks.redeliver_due_webhooks_task",
+        "schedule": crontab(minute="1-59"),
+        "options": {"expires": 50},
+    },
 }
 
+# --- Outgoing webhooks -----------------------------------------------------------------------
+# https only in production; plain http is allowed with DEBUG for local receivers. Endpoints
+# resolving to private, link-local or reserved addresses are always refused; loopback only
+# when WEBHOOKS_ALLOW_LOOPBACK is set (tests, a receiver on the developer's machine).
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", default=False)
+
+# --- Cache ---------------------------------------------------------------------------------
+# The API's per-key rate limits count requests here: shared by every process through Redis
+# in production, per process (locmem) on a bare machine.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- REST API (integrations/api/) ------------------------------------------------------------
+# Every endpoint subclasses integrations.api.base.ApiViewSet, which fixes authentication (an
+# organization API key), scope permissions, problem+json errors, rate limits and idempotency.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "integrations.api.errors.ProblemJSONRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.ApiCursorPagination",
+    "EXCEPTION_HANDLER": "integrations.api.errors.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNICODE_JSON": True,
+}
+SEAM_API_MAX_BODY_BYTES = env_int("SEAM_API_MAX_BODY_BYTES", 256 * 1024)
+SEAM_API_BULK_MAX_BODY_BYTES = env_int("SEAM_API_BULK_MAX_BODY_BYTES", 1024 * 1024)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Seam API",
+    "DESCRIPTION": "The organization API of Seam: accounts from the CRM, feedback in, themes "
+    "and the CS view of the roadmap out. See docs/api.md for authentication, scopes, errors, "
+    "idempotency, ETags, pagination and rate limits.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "ApiKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An organization API key: `Authorization: Bearer seam_<prefix>_<secret>`.",
+            }
+        }
+    },
+    "SECURITY": [{"ApiKey": []}],
 }
 
 LOGGING = {
