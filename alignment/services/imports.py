@@ -11,6 +11,10 @@ progress while the import runs. Each row is saved on its own savepoint: a bad ro
 recorded in the report and the good ones are kept. Rows are keyed on the CRM id, so
 importing the same file twice updates instead of duplicating; a row identical to what is
 stored is left alone and counted as unchanged (processed - created - updated - rejected).
+
+The file checks (``import_prepare`` with a ``CsvColumns``), the claim (``import_claim``),
+chunking, the progress counters and the rejected-rows download are shared with the other
+CSV imports (``feedback/services_import.py``); only the row handling differs by kind.
 """
 
 from __future__ import annotations
@@ -92,6 +96,33 @@ COLUMN_ALIASES = {
 }
 ALLOWED_EXTENSIONS = (".csv", ".txt", ".tsv")
 
+
+@dataclass(frozen=True)
+class CsvColumns:
+    """What one kind of import reads: its columns, the headings accepted for them, and the
+    words its messages use ("no accounts below it. Add one row per account")."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    aliases: dict[str, str]
+    plural: str
+    singular: str
+    example_header: str
+
+    @property
+    def known(self) -> frozenset[str]:
+        return frozenset(self.required) | frozenset(self.optional)
+
+
+ACCOUNT_COLUMNS = CsvColumns(
+    required=REQUIRED_COLUMNS,
+    optional=OPTIONAL_COLUMNS,
+    aliases=COLUMN_ALIASES,
+    plural="accounts",
+    singular="account",
+    example_header="external_id,name,arr,...",
+)
+
 _SEGMENTS = choice_lookup(Segment)
 _STAGES = choice_lookup(LifecycleStage)
 _RISKS = choice_lookup(RiskFactor)
@@ -104,9 +135,9 @@ def _labels(choices: Any) -> str:
 # --- Reading the file ----------------------------------------------------------------------------
 
 
-def _normalize_heading(text: str) -> str:
+def _normalize_heading(text: str, aliases: dict[str, str]) -> str:
     key = re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
-    return COLUMN_ALIASES.get(key, key)
+    return aliases.get(key, key)
 
 
 @dataclass
@@ -166,8 +197,8 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def csv_table(text: str) -> CsvTable:
-    """Parse the header of a decoded CSV; raise ApplicationError if it is not an account list."""
+def csv_table(text: str, columns_spec: CsvColumns = ACCOUNT_COLUMNS) -> CsvTable:
+    """Parse the header of a decoded CSV; raise ApplicationError if it lacks required columns."""
     first_line = text.split("\n", 1)[0]
     delimiter = _sniff_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -175,11 +206,11 @@ def csv_table(text: str) -> CsvTable:
         headings = [h.strip() for h in next(reader, [])]
     except csv.Error as exc:
         raise ApplicationError(f"The first row could not be read as CSV: {exc}.") from exc
-    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    known = columns_spec.known
     columns: list[str | None] = []
     seen: set[str] = set()
     for heading in headings:
-        column = _normalize_heading(heading)
+        column = _normalize_heading(heading, columns_spec.aliases)
         if column in seen:
             raise ApplicationError(f"The column “{heading}” appears twice in the first row.")
         if column in known:
@@ -187,13 +218,13 @@ def csv_table(text: str) -> CsvTable:
             columns.append(column)
         else:
             columns.append(None)
-    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+    missing = [c for c in columns_spec.required if c not in seen]
     if missing:
         found = ", ".join(h for h in headings if h) or "nothing"
         raise ApplicationError(
             f"The file is missing the required column{'s' if len(missing) > 1 else ''} "
             f"{' and '.join(missing)}. The first row must name the columns "
-            f"(e.g. external_id,name,arr,...); it has: {found[:300]}."
+            f"(e.g. {columns_spec.example_header}); it has: {found[:300]}."
         )
     return CsvTable(text=text, delimiter=delimiter, headings=headings, columns=columns)
 
@@ -204,8 +235,10 @@ class PreparedImport:
     total_rows: int
 
 
-def import_prepare(*, filename: str, content: bytes) -> PreparedImport:
-    """Reject a file that cannot be an account list, with a message that says what to do."""
+def import_prepare(
+    *, filename: str, content: bytes, columns: CsvColumns = ACCOUNT_COLUMNS
+) -> PreparedImport:
+    """Reject a file that cannot be this kind of list, with a message that says what to do."""
     limit = settings.SEAM_IMPORT_MAX_BYTES
     if len(content) > limit:
         raise ApplicationError(
@@ -219,14 +252,15 @@ def import_prepare(*, filename: str, content: bytes) -> PreparedImport:
         )
     if not content.strip():
         raise ApplicationError("The file is empty.")
-    table = csv_table(_decode(content))
+    table = csv_table(_decode(content), columns)
     try:
         total = sum(1 for _ in table.records())
     except csv.Error as exc:
         raise ApplicationError(f"The file is not valid CSV: {exc}.") from exc
     if total == 0:
         raise ApplicationError(
-            "The file has a header row but no accounts below it. Add one row per account."
+            f"The file has a header row but no {columns.plural} below it. "
+            f"Add one row per {columns.singular}."
         )
     return PreparedImport(table=table, total_rows=total)
 
@@ -355,7 +389,9 @@ def parse_row(values: dict[str, str], members_by_email: dict[str, Membership]) -
 
 
 @dataclass
-class _Progress:
+class ImportProgress:
+    """The counters and the per-row report of a running import, stored after every chunk."""
+
     processed: int = 0
     created: int = 0
     updated: int = 0
@@ -369,6 +405,17 @@ class _Progress:
         if len(self.errors) < MAX_STORED_ERRORS:
             self.errors.append({"row": row, "external_id": external_id, "message": message})
 
+    def skip(self, row: int, external_id: str, message: str) -> None:
+        """A row left alone on purpose (already imported): reported, but not an error.
+
+        Counted as neither created, updated nor rejected; kept in ``errors`` with
+        ``skipped`` so the report can list it apart from the rejected rows.
+        """
+        if len(self.errors) < MAX_STORED_ERRORS:
+            self.errors.append(
+                {"row": row, "external_id": external_id, "message": message, "skipped": True}
+            )
+
     def counters(self) -> dict[str, Any]:
         return {
             "processed_rows": self.processed,
@@ -379,37 +426,48 @@ class _Progress:
         }
 
 
-def _chunks(
-    rows: Iterator[tuple[int, dict[str, str]]],
+def import_chunks(
+    rows: Iterator[tuple[int, dict[str, str]]], size: int | None = None
 ) -> Iterator[list[tuple[int, dict[str, str]]]]:
+    size = size or CHUNK_SIZE
     chunk: list[tuple[int, dict[str, str]]] = []
     for row in rows:
         chunk.append(row)
-        if len(chunk) >= CHUNK_SIZE:
+        if len(chunk) >= size:
             yield chunk
             chunk = []
     if chunk:
         yield chunk
 
 
-def _error_text(exc: ApplicationError) -> str:
+def import_error_text(exc: ApplicationError) -> str:
+    """A service's error as one line of the report: its field messages, else its message."""
     messages = [m for ms in exc.field_errors.values() for m in ms]
     return "; ".join(messages) or exc.message
+
+
+def import_claim(*, org_id: int, import_id: int, kind: str) -> bool:
+    """Move a pending job of this kind to running; True only for the caller that did it.
+
+    Only the caller whose UPDATE moves the row out of "pending" runs the import; a second
+    delivery of the task (or a job already finished, or a job of another kind) finds
+    nothing to do.
+    """
+    with tenant_context(org_id):
+        claimed = (
+            ImportJob.objects.for_org(org_id)
+            .filter(pk=import_id, kind=kind, status=ImportStatus.PENDING)
+            .update(status=ImportStatus.RUNNING, started_at=timezone.now())
+        )
+    if not claimed:
+        logger.info("%s import %s of org %s is not pending; nothing to do", kind, import_id, org_id)
+    return bool(claimed)
 
 
 def import_run(*, org_id: int, import_id: int) -> None:
     """Run one pending import to the end. Safe to call twice: only the first call runs it."""
     with audit_source("task"):
-        with tenant_context(org_id):
-            # The claim: only the caller whose UPDATE moves the row out of "pending" runs it;
-            # a second delivery of the task (or a job already finished) finds nothing to do.
-            claimed = (
-                ImportJob.objects.for_org(org_id)
-                .filter(pk=import_id, status=ImportStatus.PENDING)
-                .update(status=ImportStatus.RUNNING, started_at=timezone.now())
-            )
-        if not claimed:
-            logger.info("import %s of org %s is not pending; nothing to do", import_id, org_id)
+        if not import_claim(org_id=org_id, import_id=import_id, kind=IMPORT_KIND):
             return
         try:
             _run(org_id=org_id, import_id=import_id)
@@ -417,7 +475,7 @@ def import_run(*, org_id: int, import_id: int) -> None:
             # Whatever broke, the job must not stay "running" forever: mark it failed with
             # a message. Chunks committed before the crash stay imported.
             logger.exception("import %s of org %s crashed", import_id, org_id)
-            _fail(org_id=org_id, import_id=import_id, exc=exc)
+            import_fail(org_id=org_id, import_id=import_id, exc=exc, action="account.import_failed")
 
 
 def _run(*, org_id: int, import_id: int) -> None:
@@ -432,9 +490,9 @@ def _run(*, org_id: int, import_id: int) -> None:
         }
     table = csv_table(job.content)
     organization = Organization.objects.get(pk=org_id)
-    progress = _Progress()
+    progress = ImportProgress()
     first_seen: dict[str, int] = {}
-    for chunk in _chunks(table.records()):
+    for chunk in import_chunks(table.records()):
         with tenant_context(org_id):
             _import_chunk(
                 org_id=org_id,
@@ -478,7 +536,7 @@ def _import_chunk(
     chunk: list[tuple[int, dict[str, str]]],
     members_by_email: dict[str, Membership],
     first_seen: dict[str, int],
-    progress: _Progress,
+    progress: ImportProgress,
 ) -> None:
     wanted = {values.get("external_id", "") for _, values in chunk} - {""}
     existing = {
@@ -507,13 +565,13 @@ def _import_chunk(
         except RowError as exc:
             progress.reject(row, external_id, str(exc))
         except ApplicationError as exc:
-            progress.reject(row, external_id, _error_text(exc))
+            progress.reject(row, external_id, import_error_text(exc))
         except DatabaseError as exc:
             logger.warning("import row %s could not be saved: %s", row, exc)
             progress.reject(row, external_id, "the row could not be saved (it breaks a rule)")
 
 
-def _create(*, org_id: int, fields: dict[str, Any], progress: _Progress) -> None:
+def _create(*, org_id: int, fields: dict[str, Any], progress: ImportProgress) -> None:
     account = Account(organization_id=org_id, **fields)
     account_check_values(account)
     with transaction.atomic():
@@ -523,7 +581,7 @@ def _create(*, org_id: int, fields: dict[str, Any], progress: _Progress) -> None
         progress.assigned[account.csm_id] += 1
 
 
-def _update(*, account: Account, fields: dict[str, Any], progress: _Progress) -> None:
+def _update(*, account: Account, fields: dict[str, Any], progress: ImportProgress) -> None:
     before = snapshot(account, ACCOUNT_FIELDS)
     old_csm = account.csm_id
     for name, value in fields.items():
@@ -545,7 +603,7 @@ def _notify_assigned(
     *,
     org: Organization,
     job: ImportJob,
-    progress: _Progress,
+    progress: ImportProgress,
     members_by_email: dict[str, Membership],
 ) -> None:
     """One notification per CSM who received accounts, not one per account."""
@@ -567,7 +625,8 @@ def _notify_assigned(
         )
 
 
-def _fail(*, org_id: int, import_id: int, exc: Exception) -> None:
+def import_fail(*, org_id: int, import_id: int, exc: Exception, action: str) -> None:
+    """Mark a crashed import failed with a message people can act on, and audit it."""
     message = (
         f"The import stopped unexpectedly ({type(exc).__name__}). Rows imported before "
         "that point were kept; import the file again to finish the rest."
@@ -580,7 +639,7 @@ def _fail(*, org_id: int, import_id: int, exc: Exception) -> None:
         audit_record(
             org=Organization.objects.get(pk=org_id),
             actor=job.created_by.user if job.created_by else None,
-            action="account.import_failed",
+            action=action,
             target=job,
             changes={"filename": job.filename, "error": type(exc).__name__},
         )
@@ -589,13 +648,14 @@ def _fail(*, org_id: int, import_id: int, exc: Exception) -> None:
 # --- The report -----------------------------------------------------------------------------------
 
 
-def import_rejected_rows_csv(*, job: ImportJob) -> str:
+def import_rejected_rows_csv(*, job: ImportJob, columns: CsvColumns = ACCOUNT_COLUMNS) -> str:
     """The rejected rows as they were uploaded, with the reason in an extra column.
 
     Fix them in a spreadsheet and upload this file again: the extra column is ignored.
+    Rows skipped on purpose (already imported) are not rejected and are left out.
     """
-    reasons = {entry["row"]: entry["message"] for entry in job.errors}
-    table = csv_table(job.content)
+    reasons = {entry["row"]: entry["message"] for entry in job.errors if not entry.get("skipped")}
+    table = csv_table(job.content, columns)
     out = io.StringIO()
     writer = csv.writer(out)
     for number, cells in table.rows_by_number():
@@ -606,5 +666,5 @@ def import_rejected_rows_csv(*, job: ImportJob) -> str:
     return out.getvalue()
 
 
-def import_ignored_columns(*, job: ImportJob) -> list[str]:
-    return csv_table(job.content).ignored
+def import_ignored_columns(*, job: ImportJob, columns: CsvColumns = ACCOUNT_COLUMNS) -> list[str]:
+    return csv_table(job.content, columns).ignored
