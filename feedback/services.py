@@ -18,6 +18,8 @@ from alignment.services.notifications import notification_create
 from feedback.impact import feedback_refresh_impact, themes_refresh_impact
 from feedback.models import NEW, Category, Feedback, Source, Theme, ThemeEvent, ThemeStatus, Urgency
 from feedback.sla import BusinessCalendar
+from integrations.models import WebhookEvent
+from integrations.services_webhooks import webhook_event_emit
 from roadmap.models import RoadmapItem
 
 DEFAULT_CATEGORIES = [
@@ -236,6 +238,7 @@ def feedback_attach(
     previous = feedback.theme_id
     if previous == theme.pk:
         return feedback
+    previous_status = feedback.status
     now = timezone.now()
     feedback.theme = theme
     updates = ["theme", "updated_at"]
@@ -262,6 +265,7 @@ def feedback_attach(
     _notify_csms(
         org=org, actor=actor, theme=theme, feedback_ids=[feedback.pk], cause=f"attach:{event.pk}"
     )
+    _emit_feedback_status(org, feedback, previous_status)
     return feedback
 
 
@@ -291,6 +295,7 @@ def feedback_detach(*, org: Organization, actor: Membership, feedback: Feedback)
     theme_id = feedback.theme_id
     if theme_id is None:
         return feedback
+    previous_status = feedback.status
     feedback.theme = None
     feedback.triaged_at = None
     feedback.triaged_by = None
@@ -312,6 +317,7 @@ def feedback_detach(*, org: Organization, actor: Membership, feedback: Feedback)
         changes={"theme": [theme_id, None]},
     )
     themes_refresh_impact(org=org, theme_ids=[theme_id])
+    _emit_feedback_status(org, feedback, previous_status)
     return feedback
 
 
@@ -376,6 +382,7 @@ def theme_merge(*, org: Organization, actor: Membership, source: Theme, target: 
         changes={"merged_into": target.title, "feedback_moved": len(moved)},
     )
     themes_refresh_impact(org=org, theme_ids=[source.pk, target.pk])
+    _emit_theme_status(org, source, previous_status, feedback_moved=len(moved))
     if previous_status != target.status:
         _notify_csms(
             org=org,
@@ -440,6 +447,7 @@ def theme_set_status(
             **({"reason": theme.not_planned_reason} if theme.not_planned_reason else {}),
         },
     )
+    _emit_theme_status(org, theme, old)
     if not notify:
         return theme
     feedback_ids = list(
@@ -449,6 +457,54 @@ def theme_set_status(
         org=org, actor=actor, theme=theme, feedback_ids=feedback_ids, cause=f"status:{event.pk}"
     )
     return theme
+
+
+def _emit_theme_status(
+    org: Organization, theme: Theme, previous: str, *, feedback_moved: int | None = None
+) -> None:
+    """One ``theme.status_changed`` webhook stands for every feedback in the theme (a theme
+    may hold thousands); see docs/webhooks.md."""
+    data: dict[str, object] = {
+        "theme": {
+            "id": theme.pk,
+            "title": theme.title,
+            "status": theme.status,
+            "previous_status": previous,
+            "not_planned_reason": theme.not_planned_reason,
+            "roadmap_item_id": theme.roadmap_item_id,
+            "merged_into_id": theme.merged_into_id,
+        },
+        "customer_wording": customer_wording(theme.status, theme.not_planned_reason),
+    }
+    if feedback_moved is not None:
+        data["feedback_moved"] = feedback_moved
+    webhook_event_emit(org=org, event=WebhookEvent.THEME_STATUS_CHANGED, data=data)
+
+
+def _emit_feedback_status(org: Organization, feedback: Feedback, previous: str) -> None:
+    """``feedback.status_changed`` when one feedback moves into or out of a theme and what the
+    customer may be told changes with it."""
+    status = feedback.status
+    if status == previous:
+        return
+    theme = feedback.theme if feedback.theme_id else None
+    webhook_event_emit(
+        org=org,
+        event=WebhookEvent.FEEDBACK_STATUS_CHANGED,
+        data={
+            "feedback": {
+                "id": feedback.pk,
+                "status": status,
+                "previous_status": previous,
+                "account": {
+                    "id": feedback.account_id,
+                    "external_id": feedback.account.external_id,
+                    "name": feedback.account.name,
+                },
+                "theme": {"id": theme.pk, "title": theme.title} if theme else None,
+            }
+        },
+    )
 
 
 def _notify_csms(
