@@ -16,3 +16,10 @@ def rescore_organization_task(*, org_id: int) -> int:
     from feedback.impact import organization_rescore
 
     return organization_rescore(org_id=org_id)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_feedback_import_task(self, *, org_id: int, import_id: int) -> None:  # type: ignore[no-untyped-def]
+    from feedback.services_import import feedback_import_run
+
+    feedback_import_run(org_id=org_id, import_id=import_id)

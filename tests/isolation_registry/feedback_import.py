@@ -1,0 +1,22 @@
+"""The feedback CSV import's pages in the cross-organization sweep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feedback.services_import import feedback_import_start
+
+KWARGS_FROM = {
+    "feedback:feedback-import-status": lambda o: {"pk": o.extra["feedback_import_job"].pk},
+    "feedback:feedback-import-rejected": lambda o: {"pk": o.extra["feedback_import_job"].pk},
+}
+
+
+def populate(o: Any) -> dict[str, Any]:
+    job = feedback_import_start(
+        org=o.org,
+        actor=o.admin,
+        filename="feedback.csv",
+        content=f"account,verbatim\n{o.account.external_id},Isolation\n".encode(),
+    )
+    return {"feedback_import_job": job}
