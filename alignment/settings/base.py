@@ -210,6 +210,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="2-59/5"),
         "options": {"expires": 240},
     },
+    "sweep-escalation-breaches": {
+        "task": "roadmap.tasks.sweep_escalation_breaches_task",
+        "schedule": crontab(minute="3-59/5"),
+        "options": {"expires": 240},
+    },
     "send-monthly-roadmap-briefings": {
         "task": "roadmap.tasks.send_monthly_briefings_task",
         # Day 1 (and day 2 as a catch-up), every 4 hours: each organization gets its
