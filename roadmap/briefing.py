@@ -99,7 +99,8 @@ class Briefing:
         if self.upcoming:
             lines += [
                 f"- {r.release_date:%b} {r.release_date.day}: {r.name}"
-                + (" (customer-facing: read the CS brief)" if r.customer_facing else "")
+                + (" (shipped)" if r.status == ReleaseStatus.SHIPPED else "")
+                + (" — customer-facing: read the CS brief" if r.customer_facing else "")
                 for r in self.upcoming
             ]
         else:
@@ -213,7 +214,8 @@ def briefing_build(*, org: Organization, today: datetime.date | None = None) -> 
     briefing.upcoming = list(
         Release.objects.for_org(org)
         .filter(
-            status=ReleaseStatus.ANNOUNCED,
+            # Shipped ones stay listed (shipped early, or an earlier month's briefing re-read).
+            status__in=[ReleaseStatus.ANNOUNCED, ReleaseStatus.SHIPPED],
             release_date__gte=today,
             release_date__lte=today + datetime.timedelta(days=UPCOMING_DAYS),
         )
