@@ -23,3 +23,10 @@ def run_feedback_import_task(self, *, org_id: int, import_id: int) -> None:  # t
     from feedback.services_import import feedback_import_run
 
     feedback_import_run(org_id=org_id, import_id=import_id)
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True, time_limit=3600)
+def purge_backlog_task() -> dict[str, int]:
+    from feedback.purge import backlog_purge_all_organizations
+
+    return backlog_purge_all_organizations()

@@ -222,6 +222,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_month="1,2", hour="1-23/4", minute="17"),
         "options": {"expires": 3600},
     },
+    # Quarterly backlog purge (1 Jan/Apr/Jul/Oct): idempotent, so a repeat archives nothing.
+    "purge-stale-backlog": {
+        "task": "feedback.tasks.purge_backlog_task",
+        "schedule": crontab(minute="23", hour="4", day_of_month="1", month_of_year="1,4,7,10"),
+        "options": {"expires": 6 * 3600},
+    },
     # Webhook retries live in the database (next_attempt_at); this sweep sends what is due.
     "redeliver-due-webhooks": {
         "task": "integrations.tasks.redeliver_due_webhooks_task",
