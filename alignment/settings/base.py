@@ -261,10 +261,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
-        "integrations.api.errors.ProblemJSONRenderer",
-    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.ApiCursorPagination",
@@ -289,17 +286,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKey": {
-                "type": "http",
-                "scheme": "bearer",
-                "description": "An organization API key: `Authorization: Bearer seam_<prefix>_<secret>`.",
-            }
-        }
+    "ENUM_NAME_OVERRIDES": {
+        "ThemeStatusEnum": "feedback.models.ThemeStatus",
+        "FeedbackStatusEnum": "feedback.api.serializers.FEEDBACK_STATUSES",
+        "ReleaseStatusEnum": "roadmap.models.ReleaseStatus",
+        "UpsertStatusEnum": "alignment.api.serializers.UPSERT_STATUSES",
     },
-    "SECURITY": [{"ApiKey": []}],
 }
 
 LOGGING = {

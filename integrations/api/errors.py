@@ -20,7 +20,6 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from rest_framework import exceptions, status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from alignment.errors import ApplicationError
@@ -28,13 +27,6 @@ from alignment.errors import ApplicationError
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-
-
-class ProblemJSONRenderer(JSONRenderer):
-    """Lets a client that sends ``Accept: application/problem+json`` still get JSON."""
-
-    media_type = PROBLEM_CONTENT_TYPE
-    format = "problem+json"
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -192,7 +184,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
     extra: dict[str, Any] = {}
     if getattr(exc, "wait", None):
-        headers["Retry-After"] = "%d" % exc.wait  # type: ignore[attr-defined]
+        headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
         extra["retry_after"] = int(exc.wait)  # type: ignore[attr-defined]
     detail = exc.detail
     codes = exc.get_codes()
