@@ -26,6 +26,9 @@ from alignment.services.accounts import (
     account_create,
     account_update,
 )
+from roadmap.selectors_commitments import commitments_for_account
+from roadmap.selectors_items import roadmap_items_for_account
+from roadmap.services_commitments import commitment_can_request_for
 
 PAGE_SIZE = 50
 RENEWAL_SOON_DAYS = 90
@@ -95,6 +98,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = selectors.account_get(org=org, pk=pk)
     today = timezone.localdate(timezone=org.tzinfo)
     days = (account.renewal_date - today).days if account.renewal_date else None
+    internal = has_perm(request, Perm.ROADMAP_VIEW_INTERNAL)
     return render(
         request,
         "alignment/accounts/detail.html",
@@ -105,6 +109,13 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "renewal_soon_days": RENEWAL_SOON_DAYS,
             "history": selectors.account_history(org=org, account=account),
             "can_edit": account_can_edit(actor=me, account=account),
+            # The roadmap and promises sections (roadmap app): two queries, whatever the size.
+            "account_roadmap": roadmap_items_for_account(
+                org=org, account=account, internal=internal
+            ),
+            "internal_roadmap": internal,
+            "promises": commitments_for_account(org=org, account=account),
+            "can_request_commitment": commitment_can_request_for(actor=me, account=account),
         },
     )
 
