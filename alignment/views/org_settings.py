@@ -14,6 +14,8 @@ from alignment.http import redirect_after_post
 from alignment.permissions import Perm
 from alignment.services.organizations import organization_update_settings
 from feedback.impact import impact_weights_update
+from roadmap.forms_escalations import EscalationSettingsForm
+from roadmap.services_escalations import escalation_settings_update
 
 
 @org_view(Perm.ORG_SETTINGS)
@@ -36,7 +38,12 @@ def org_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         template,
-        {"form": form, "impact_form": ImpactWeightsForm.for_org(org), "nav": "settings"},
+        {
+            "form": form,
+            "impact_form": ImpactWeightsForm.for_org(org),
+            "escalation_form": EscalationSettingsForm.for_org(org),
+            "nav": "settings",
+        },
         status=422 if form.errors else 200,
     )
 
@@ -77,6 +84,52 @@ def org_impact_settings(request: HttpRequest) -> HttpResponse:
         {
             "form": OrganizationSettingsForm.for_org(org),
             "impact_form": impact_form,
+            "escalation_form": EscalationSettingsForm.for_org(org),
+            "nav": "settings",
+        },
+        status=422,
+    )
+
+
+@org_view(Perm.ORG_SETTINGS)
+def org_escalation_settings(request: HttpRequest) -> HttpResponse:
+    """The P1 ARR threshold and the response days per severity; open escalations follow."""
+    org, membership = request.org, request.membership  # type: ignore[attr-defined]
+    if request.method != "POST":
+        return redirect("alignment:org-settings", org_slug=org.slug)
+    escalation_form = EscalationSettingsForm.for_org(org, request.POST)
+    if escalation_form.is_valid():
+        data = escalation_form.cleaned_data
+        try:
+            escalation_settings_update(
+                org=org,
+                actor=membership,
+                p1_arr_threshold=data["escalation_p1_arr_threshold"],
+                p1_response_days=data["escalation_p1_response_days"],
+                p2_response_days=data["escalation_p2_response_days"],
+                p3_response_days=data["escalation_p3_response_days"],
+            )
+        except ApplicationError as error:
+            error.apply_to_form(escalation_form)
+        else:
+            messages.success(
+                request, "Escalation settings saved. Open escalations follow them from now."
+            )
+            return redirect_after_post(request, "alignment:org-settings", org_slug=org.slug)
+    if request.htmx:
+        return render(
+            request,
+            "alignment/settings/partials/_escalation_form.html",
+            {"escalation_form": escalation_form},
+            status=422,
+        )
+    return render(
+        request,
+        "alignment/settings/settings.html",
+        {
+            "form": OrganizationSettingsForm.for_org(org),
+            "impact_form": ImpactWeightsForm.for_org(org),
+            "escalation_form": escalation_form,
             "nav": "settings",
         },
         status=422,
@@ -86,4 +139,5 @@ def org_impact_settings(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("settings/", org_settings, name="org-settings"),
     path("settings/impact/", org_impact_settings, name="org-impact-settings"),
+    path("settings/escalations/", org_escalation_settings, name="org-escalation-settings"),
 ]
