@@ -158,8 +158,8 @@ def backlog_purge_preview(
     return PurgePreview(
         now=now,
         cutoff=purge_cutoff(now),
-        theme_count=themes.count() if len(theme_rows) == limit else len(theme_rows),
-        feedback_count=feedback.count() if len(feedback_rows) == limit else len(feedback_rows),
+        theme_count=themes.count(),
+        feedback_count=feedback.count(),
         themes=theme_rows,
         feedback=feedback_rows,
     )
@@ -362,7 +362,7 @@ def backlog_purge_all_organizations(*, now: datetime.datetime | None = None) -> 
 # --- Restoring ---------------------------------------------------------------------------------
 
 
-def _restored_status(theme: Theme) -> str:
+def theme_restored_status(theme: Theme) -> str:
     """The status before the archive, when it is still a valid one to return to."""
     before = theme.status_before_archive
     if before == ThemeStatus.NOT_PLANNED and not theme.not_planned_reason:
@@ -385,7 +385,7 @@ def theme_restore(*, org: Organization, actor: Membership, theme: Theme) -> Them
             f"“{theme.title}” was merged into another theme; its feedback lives there now."
         )
     now = timezone.now()
-    status = _restored_status(theme)
+    status = theme_restored_status(theme)
     was_purged = theme.archived_by_purge
     theme.status = status
     theme.archived_at = None
