@@ -48,5 +48,10 @@ lock: | $(BIN)/python
 	$(BIN)/uv pip compile pyproject.toml -q --generate-hashes --python-version 3.11 -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev -q --generate-hashes --python-version 3.11 -o requirements-dev.lock
 
+## bench: seed a large organization into its own PostgreSQL database (DATABASE_URL names the
+## owner role) and time the triage queue, the theme board and the SLA sweep; see bench/README.md
+bench: $(STAMP)
+	$(BIN)/python -m bench.voc $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

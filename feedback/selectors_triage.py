@@ -14,11 +14,18 @@ def product_areas_of(*, org: Organization, pm: Membership) -> list[int]:
 
 
 def triage_queue(*, org: Organization, area_ids: list[int] | None) -> QuerySet[Feedback]:
-    """Untriaged feedback, biggest impact first; ``area_ids=None`` means every area."""
+    """Untriaged feedback, biggest impact first; ``area_ids=None`` means every area.
+
+    The product areas come in a second, tiny query rather than a join: joined, a filter on
+    a few areas let PostgreSQL start from the areas and sort every waiting item of them
+    (200 ms at 40,000 items) instead of walking the queue index in impact order and
+    stopping at the page's 25 rows (2 ms).
+    """
     queryset = (
         Feedback.objects.for_org(org)
         .filter(theme__isnull=True, archived_at__isnull=True)
-        .select_related("account", "product_area", "category", "logged_by__user")
+        .select_related("account", "category", "logged_by__user")
+        .prefetch_related("product_area")
         .order_by("-impact_score", "id")
     )
     if area_ids is not None:
@@ -26,20 +33,31 @@ def triage_queue(*, org: Organization, area_ids: list[int] | None) -> QuerySet[F
     return queryset
 
 
+# Each queue row carries a pick list of themes. Listing every open theme stops working long
+# before an organization has 100,000 of them (25 rows times every theme is millions of
+# <option>s, seconds per page), so a row offers the biggest open themes: those most feedback
+# lands in. A smaller theme is one "New theme" away, or attached from the log feedback form.
+THEME_PICK_FETCHED = 200
+THEME_PICK_PER_GROUP = 20
+
+
 def open_themes(*, org: Organization) -> QuerySet[Theme]:
+    """The biggest open themes, biggest first, for the queue rows' pick lists."""
     return (
         Theme.objects.for_org(org)
         .filter(merged_into__isnull=True)
         .exclude(status=ThemeStatus.ARCHIVED)
-        .select_related("product_area")
-        .order_by("-impact_score", "id")
+        .only("pk", "title", "product_area_id", "impact_score")
+        .order_by("-impact_score", "id")[:THEME_PICK_FETCHED]
     )
 
 
 def theme_choices_for(themes: list[Theme], area_id: int | None) -> list[tuple[str, list]]:
-    """Open themes grouped: the feedback's own product area first, then the rest."""
+    """Open themes grouped: the feedback's own product area first, then the rest; each
+    group keeps its biggest ``THEME_PICK_PER_GROUP``."""
     same = [(t.pk, t.title) for t in themes if area_id and t.product_area_id == area_id]
     other = [(t.pk, t.title) for t in themes if not (area_id and t.product_area_id == area_id)]
+    same, other = same[:THEME_PICK_PER_GROUP], other[:THEME_PICK_PER_GROUP]
     groups = []
     if same:
         groups.append(("Same product area", same))
