@@ -153,6 +153,28 @@ OUTSIDE_ORG_ALLOWLIST: dict[str, str] = {
     "password_reset_complete": "static confirmation page",
     "invite-accept": "the organization comes from the URL and the token is looked up inside it "
     "(tested below: another organization's token is a 404)",
+    **{
+        f"api:{name}": "REST API: the organization comes from the API key, never the URL; the "
+        "base viewset scopes every query to it (tests/integrations/test_api_isolation.py)"
+        for name in (
+            "account-list",
+            "account-detail",
+            "account-bulk-upsert",
+            "feedback-list",
+            "feedback-detail",
+            "theme-list",
+            "theme-detail",
+            "roadmap-item-list",
+            "roadmap-item-detail",
+            "commitment-list",
+            "commitment-detail",
+            "release-list",
+            "release-detail",
+        )
+    },
+    "api:schema": "the OpenAPI description of the API: public, no data",
+    "api:docs": "Swagger UI page and its init script: public, no data",
+    "api:not-found": "the API's catch-all problem+json 404: reads nothing",
 }
 
 

@@ -280,7 +280,7 @@ def account_bulk_upsert(*, org: Organization, items: Sequence[SyncItem]) -> Sync
         for item in sorted(todo, key=lambda i: i.external_id):
             try:
                 with transaction.atomic():
-                    fields = _fields(item.values, members)
+                    fields = _fields({**item.values, "external_id": item.external_id}, members)
                     account = existing.get(item.external_id)
                     if account is None:
                         status, account = _create_or_update(batch, item.external_id, fields)
