@@ -42,6 +42,9 @@ CROSS_TENANT_ALLOWLIST: dict[str, str] = {
     "due deliveries across organizations; each attempt then runs in tenant_context (beat only)",
     "feedback/sla_sweep.py": "the SLA sweep reads the ids of due items across organizations "
     "from its partial indexes, then works on each inside tenant_context (Celery beat only)",
+    "integrations/api/auth.py": "API key authentication reads one ApiKey row by its unique "
+    "public prefix before the organization is known (the key names it); the secret is checked "
+    "in constant time and the rest of the request runs inside tenant_context(key.organization)",
     "feedback/purge.py": "the quarterly backlog purge lists organization ids once, then purges "
     "each organization inside tenant_context (Celery beat only; the page runs one org)",
     "roadmap/escalation_sweep.py": "the escalation breach sweep reads the ids of due escalations "
