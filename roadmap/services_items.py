@@ -118,8 +118,6 @@ def _check_committed(data: ItemData, *, signed_off: bool) -> None:
             "A committed item needs a PM's sign-off: save it as planned, then sign it off "
             "from the item page."
         ]
-    if data.delivery_status == Delivery.CANCELLED:
-        errors["delivery_status"] = ["A cancelled item cannot be committed."]
     if errors:
         raise ApplicationError(
             "This item cannot be committed yet: it needs a development owner, a target "
@@ -190,6 +188,15 @@ def roadmap_item_update(
         item.tier == Tier.COMMITTED and data.tier != Tier.COMMITTED
     )
     _check_committed(data, signed_off=keeps_sign_off)
+    if (
+        data.tier == Tier.COMMITTED
+        and item.tier != Tier.COMMITTED
+        and data.delivery_status == Delivery.CANCELLED
+    ):
+        raise ApplicationError(
+            "A cancelled item cannot be committed.",
+            field_errors={"delivery_status": ["A cancelled item cannot be committed."]},
+        )
 
     for name in ("title", "problem", "product_area", "pm", "dev_owner", "visibility"):
         setattr(item, name, getattr(data, name))
