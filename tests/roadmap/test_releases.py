@@ -463,3 +463,24 @@ def test_an_invalid_release_form_shows_field_errors_and_creates_nothing(org_a, p
     assert response.status_code == 422
     with tenant_context(org_a):
         assert not Release.objects.for_org(org_a).exists()
+
+
+def test_the_demo_seed_is_idempotent_and_goes_through_the_services(org_a, make_member):
+    import random
+
+    from roadmap import demo_releases
+
+    members = {
+        key: make_member(org_a, role)
+        for key, role in (("csm", Role.CSM), ("csm2", Role.CSM), ("pm", Role.PM), ("pmm", Role.PMM))
+    }
+    for n in range(8):
+        AccountFactory(csm=members["csm" if n % 2 else "csm2"], name=f"Customer {n}")
+    for _ in range(2):
+        with tenant_context(org_a):
+            demo_releases.seed(org=org_a, members=members, rng=random.Random(1))
+    with tenant_context(org_a):
+        statuses = sorted(Release.objects.for_org(org_a).values_list("status", flat=True))
+        betas = sorted(BetaProgram.objects.for_org(org_a).values_list("status", flat=True))
+    assert statuses == ["announced", "draft", "shipped"]
+    assert betas == ["closed", "open"]
