@@ -86,6 +86,20 @@ class FeedbackCreateInputSerializer(serializers.Serializer):
         "created the API key.",
     )
 
+    ACCOUNT_MISSING = "Choose the account this came from (account or account_external_id)."
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Report a missing account together with the other field errors, as the form does.
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            missing = isinstance(data, dict) and not (
+                data.get("account") or data.get("account_external_id")
+            )
+            if missing and isinstance(exc.detail, dict):
+                exc.detail.setdefault("account", [serializers.ErrorDetail(self.ACCOUNT_MISSING)])
+            raise
+
     def validate_answer_needed_by(self, value: Any) -> Any:
         if value is not None and value < org_today(self.context["org"]):
             raise serializers.ValidationError("That date has passed; choose today or a later date.")
