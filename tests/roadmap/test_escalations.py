@@ -3,6 +3,7 @@ tell the owning CSMs, the settings, and the pages (list, raise form with its liv
 detail, weekly review)."""
 
 import datetime
+import random
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from alignment.errors import ApplicationError
 from alignment.models import AuditEvent, LifecycleStage, Notification, Role
 from alignment.tenancy import tenant_context
 from roadmap import services_escalations as services
+from roadmap.demo_escalations import seed
 from roadmap.models import Escalation, EscalationStatus
 from tests.factories import AccountFactory, ProductAreaFactory
 
@@ -579,3 +581,13 @@ def test_the_detail_page_explains_the_clock_and_accounts(org_a, pm_a, world, cli
     assert b"due in 2 business days" in due_soon.content
     assert b"overdue by 1 business day" in late.content
     assert b"$40,000" in late.content
+
+
+def test_the_demo_seed_creates_escalations_once(org_a, csm_a, pm_a, world):
+    members = {"support": world["support"], "csm": csm_a, "pm": pm_a, "hop": world["head"]}
+    with tenant_context(org_a):
+        first = seed(org=org_a, members=members, rng=random.Random(1))
+        again = seed(org=org_a, members=members, rng=random.Random(1))
+        statuses = set(Escalation.objects.for_org(org_a).values_list("status", flat=True))
+    assert (first, again) == (5, 0)
+    assert statuses == {"open", "acknowledged", "in_development", "resolved"}
