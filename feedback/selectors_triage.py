@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from alignment.models import Membership, Organization, ProductArea
 from feedback.models import Feedback, Theme, ThemeEvent, ThemeStatus
@@ -14,22 +14,20 @@ def product_areas_of(*, org: Organization, pm: Membership) -> list[int]:
 
 
 def triage_queue(*, org: Organization, area_ids: list[int] | None) -> QuerySet[Feedback]:
-    """Untriaged feedback, biggest impact first; ``area_ids=None`` means every area.
-
-    The product areas come in a second, tiny query rather than a join: joined, a filter on
-    a few areas let PostgreSQL start from the areas and sort every waiting item of them
-    (200 ms at 40,000 items) instead of walking the queue index in impact order and
-    stopping at the page's 25 rows (2 ms).
-    """
+    """Untriaged feedback, biggest impact first; ``area_ids=None`` means every area."""
     queryset = (
         Feedback.objects.for_org(org)
         .filter(theme__isnull=True, archived_at__isnull=True)
-        .select_related("account", "category", "logged_by__user")
-        .prefetch_related("product_area")
+        .select_related("account", "product_area", "category", "logged_by__user")
         .order_by("-impact_score", "id")
     )
     if area_ids is not None:
-        queryset = queryset.filter(product_area_id__in=area_ids)
+        # A plain filter on the area turns the product area join into an INNER JOIN, and
+        # PostgreSQL, misjudging how few product areas row-level security leaves, then starts
+        # from the areas and sorts every waiting item of them (200 ms at 40,000 items). With
+        # the join kept outer (the empty alternative never matches and leaves no trace in the
+        # SQL), it walks the queue's impact index and stops at the page's rows (under 1 ms).
+        queryset = queryset.filter(Q(product_area_id__in=area_ids) | Q(pk__in=[]))
     return queryset
 
 
