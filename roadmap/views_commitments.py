@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -308,8 +307,6 @@ def commitment_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.commitment_withdraw(org=org, actor=me, commitment=commitment)
     except ApplicationError as error:
-        if error.code == "permission_denied":
-            raise PermissionDenied(error.message) from error
         messages.error(request, error.message)
     else:
         messages.success(request, "Request withdrawn.")
@@ -332,9 +329,9 @@ def commitment_informed(request: HttpRequest, pk: int) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except ApplicationError as error:
-            if error.code == "permission_denied":
-                raise PermissionDenied(error.message) from error
             error.apply_to_form(form)
+            if error.code == "permission_denied":
+                return _detail(request, commitment, status=403, informed_form=form)
         else:
             messages.success(
                 request,

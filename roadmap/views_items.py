@@ -162,8 +162,16 @@ def item_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors_items.roadmap_item_get(org=org, pk=pk, internal=True)
     if not services_items.roadmap_item_can_sign_off(actor=me, item=item):
         owner = item.pm.display_name if item.pm else "the owning PM"
-        raise PermissionDenied(
-            f"Only {owner} (the item's owning PM) or a Head of Product can sign this item off."
+        return render(
+            request,
+            "roadmap/items/sign_off.html",
+            {
+                "nav": "roadmap",
+                "item": item,
+                "denied": f"Only {owner} (the item's owning PM) or a Head of Product can sign "
+                "this item off.",
+            },
+            status=403,
         )
     form = SignOffForm(request.POST or None, initial={"commit": item.tier != Tier.COMMITTED})
     if request.method == "POST" and form.is_valid():
