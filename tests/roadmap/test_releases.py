@@ -276,7 +276,7 @@ def test_shipping_marks_items_and_their_themes_shipped_with_history(org_a, pm_a,
     assert w["other_theme"].status == ThemeStatus.ON_ROADMAP
     assert event.kind == "delivery_changed"
     assert event.data["old"] == Delivery.IN_DEVELOPMENT and event.data["new"] == Delivery.SHIPPED
-    assert release.status == ReleaseStatus.SHIPPED and release.shipped_by == pm_a
+    assert release.status == ReleaseStatus.SHIPPED and release.shipped_by_id == pm_a.pk
     assert result.items_shipped == [w["item"]] and len(result.themes_shipped) == 1
 
 
@@ -396,7 +396,7 @@ def test_csms_see_announced_releases_and_their_brief_but_not_drafts(
     for n in range(5):
         draft(org_a, pm_a, [make_item(org_a, title=f"Later {n}")], days=50 + n)
     client = client_for(csm_a)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(20):
         page = client.get(reverse("roadmap:release-list", args=[org_a.slug]))
     assert page.status_code == 200
     assert "Spring release" in page.content.decode()
@@ -413,11 +413,19 @@ def test_csms_see_announced_releases_and_their_brief_but_not_drafts(
 def test_release_list_query_count_does_not_grow_with_releases(
     org_a, pm_a, client_for, django_assert_max_num_queries
 ):
-    for n in range(8):
-        draft(org_a, pm_a, [make_item(org_a, title=f"Item {n}"), make_item(org_a, title=f"X {n}")])
     client = client_for(pm_a)
-    with django_assert_max_num_queries(16):
-        page = client.get(reverse("roadmap:release-list", args=[org_a.slug]))
+    url = reverse("roadmap:release-list", args=[org_a.slug])
+    draft(org_a, pm_a, [make_item(org_a, title="First")])
+    with django_assert_max_num_queries(20) as few:
+        client.get(url)
+    for n in range(8):
+        release = draft(
+            org_a, pm_a, [make_item(org_a, title=f"Item {n}"), make_item(org_a, title=f"X {n}")]
+        )
+        if n % 2:
+            announce(org_a, pm_a, release)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(url)
     assert page.status_code == 200 and "Item 7" in page.content.decode()
 
 
