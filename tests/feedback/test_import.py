@@ -455,7 +455,11 @@ def test_each_member_named_in_logged_by_hears_once_and_one_audit_event_sums_it_u
         + "ACME-1,Mine,,,,,,,\nACME-1,,,,,,,,\n",
     )
     with tenant_context(org_a):
-        notes = list(Notification.objects.for_org(org_a).filter(kind="feedback.imported"))
+        notes = list(
+            Notification.objects.for_org(org_a)
+            .filter(kind="feedback.imported")
+            .select_related("recipient")
+        )
         summary = AuditEvent.objects.for_org(org_a).get(action="feedback.imported")
     assert [(n.recipient, n.title) for n in notes] == [
         (csm_a, "3 feedback items imported in your name")
