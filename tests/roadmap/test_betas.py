@@ -263,3 +263,22 @@ def test_a_pm_creates_a_beta_in_the_browser(org_a, pm_a, csm_a, client_for):
     assert response.status_code == 302
     with tenant_context(org_a):
         assert BetaProgram.objects.for_org(org_a).get().name == "Alerts beta"
+
+
+def test_every_beta_page_renders_for_a_manager(org_a, pm_a, csm_a, client_for, beta):
+    account = AccountFactory(csm=csm_a, name="Acme Corp")
+    add(org_a, pm_a, beta, account)
+    with tenant_context(org_a):
+        feedback_services.feedback_log(
+            org=org_a, actor=csm_a, account=account, verbatim="Alerts are noisy"
+        )
+    client = client_for(pm_a)
+    detail = client.get(reverse("roadmap:beta-detail", args=[org_a.slug, beta.pk]))
+    assert detail.status_code == 200 and "Tag to this beta" in detail.content.decode()
+    search = client.get(
+        reverse("roadmap:beta-detail", args=[org_a.slug, beta.pk]) + "?candidates=1&q=zzz",
+        HTTP_HX_REQUEST="true",
+    )
+    assert search.status_code == 200 and "No account matches" in search.content.decode()
+    assert client.get(reverse("roadmap:beta-close", args=[org_a.slug, beta.pk])).status_code == 200
+    assert client.get(reverse("roadmap:beta-create", args=[org_a.slug])).status_code == 200

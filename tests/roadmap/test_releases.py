@@ -492,3 +492,15 @@ def test_the_demo_seed_is_idempotent_and_goes_through_the_services(org_a, make_m
         betas = sorted(BetaProgram.objects.for_org(org_a).values_list("status", flat=True))
     assert statuses == ["announced", "draft", "shipped"]
     assert betas == ["closed", "open"]
+
+
+def test_every_release_page_renders_for_a_manager(org_a, pm_a, csm_a, client_for):
+    release = draft(org_a, pm_a, [make_item(org_a)], days=5)
+    client = client_for(pm_a)
+    for name in ("release-detail", "release-edit", "release-announce", "release-ship"):
+        page = client.get(reverse(f"roadmap:{name}", args=[org_a.slug, release.pk]))
+        assert page.status_code == 200, name
+    announce_page = client.get(reverse("roadmap:release-announce", args=[org_a.slug, release.pk]))
+    assert "Why is the notice late?" in announce_page.content.decode()
+    for name in ("release-list", "release-create", "briefing"):
+        assert client.get(reverse(f"roadmap:{name}", args=[org_a.slug])).status_code == 200
