@@ -3,7 +3,9 @@
 from celery import shared_task
 
 
-@shared_task(ignore_result=True, expires=3600, acks_late=True, reject_on_worker_lost=True)
+@shared_task(
+    ignore_result=True, expires=3600, acks_late=True, reject_on_worker_lost=True, time_limit=1800
+)
 def send_monthly_briefings_task() -> dict[str, int]:
     from roadmap.briefing import monthly_briefings_send
 
