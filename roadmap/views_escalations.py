@@ -275,20 +275,74 @@ def _detail_context(
     for account in escalation.account_list:
         account.renews_in = selectors.account_renewal_days(org, account, now)
     next_statuses = services.allowed_next_statuses(escalation.status)
+    live = None
+    if escalation.status != EscalationStatus.RESOLVED:
+        # The stored reasons are as of the last computation; renewals come closer every day.
+        live = services.severity_for(
+            org=org,
+            accounts=escalation.account_list,
+            customer_cited=escalation.customer_cited,
+            now=now,
+        )
     return {
         "escalation": escalation,
+        "reasons": list(live.reasons) if live else escalation.severity_reasons,
+        "live_severity": live.severity if live else escalation.computed_severity,
         "override_form": forms.get("override_form")
         or OverrideForm(
             initial={"severity": escalation.severity, "reason": escalation.override_reason}
         ),
         "next_statuses": [(s, EscalationStatus(s).label) for s in next_statuses],
-        "history": selectors.escalation_history(org=org, escalation=escalation),
+        "history": [
+            (event, _history_text(event, org))
+            for event in selectors.escalation_history(org=org, escalation=escalation)
+        ],
         "can_manage": has_perm(request, Perm.ESCALATION_MANAGE),
         "can_edit_accounts": _can_edit_accounts(request)
         and escalation.status != EscalationStatus.RESOLVED,
         "response_days": services.response_days(org, escalation.severity),
         "nav": "escalations",
     }
+
+
+def _label(status: object) -> str:
+    try:
+        return EscalationStatus(str(status)).label.lower()
+    except ValueError:
+        return str(status)
+
+
+def _history_text(event, org: Organization) -> str:  # type: ignore[no-untyped-def]
+    """One audit event of an escalation, as a sentence."""
+    changes = event.changes or {}
+
+    def pair(name: str) -> list[object]:
+        value = changes.get(name)
+        return value if isinstance(value, list) and len(value) == 2 else [None, value]
+
+    if event.action == "escalation.raise":
+        return f"Raised as {changes.get('severity', '?')}"
+    if event.action == "escalation.override":
+        old, new = pair("severity")
+        reason = pair("override_reason")[1]
+        text = f"Severity overridden: {old} → {new}" if old else "Override reason changed"
+        return f"{text} — “{reason}”" if reason else text
+    if event.action == "escalation.revert":
+        old, new = pair("severity")
+        return f"Override removed: {old} → {new}"
+    if event.action == "escalation.recompute":
+        old, new = pair("computed_severity")
+        if old:
+            return f"Recomputed: the rules now say {new} (were {old})"
+        return "Recomputed: affected ARR or response time changed"
+    if event.action == "escalation.status":
+        old, new = pair("status")
+        return f"Moved from {_label(old)} to {_label(new)}"
+    if event.action == "escalation.account_add":
+        return f"Added {changes.get('account', 'an account')}"
+    if event.action == "escalation.account_remove":
+        return f"Removed {changes.get('account', 'an account')}"
+    return event.action
 
 
 @org_view()

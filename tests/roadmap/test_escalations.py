@@ -591,3 +591,24 @@ def test_the_demo_seed_creates_escalations_once(org_a, csm_a, pm_a, world):
         statuses = set(Escalation.objects.for_org(org_a).values_list("status", flat=True))
     assert (first, again) == (5, 0)
     assert statuses == {"open", "acknowledged", "in_development", "resolved"}
+
+
+def test_the_detail_page_explains_on_todays_figures_and_tells_the_history(
+    org_a, pm_a, world, client_for
+):
+    escalation = raise_(org_a, world["support"], [world["renewing"]])
+    with tenant_context(org_a):
+        services.escalation_set_status(
+            org=org_a, actor=pm_a, escalation=escalation, status=EscalationStatus.IN_DEVELOPMENT
+        )
+    ten_days_later = datetime.datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
+    sixty_days_later = datetime.datetime(2026, 5, 3, 15, 0, tzinfo=UTC)
+    with time_machine.travel(ten_days_later, tick=False):
+        soon = client_for(pm_a).get(url("escalation-detail", org_a, escalation.pk))
+    with time_machine.travel(sixty_days_later, tick=False):
+        past = client_for(pm_a).get(url("escalation-detail", org_a, escalation.pk))
+
+    assert b"Renewco renews in 32 days" in soon.content
+    assert b"Moved from open to in development" in soon.content
+    assert b"Raised as P1" in soon.content
+    assert b"On today's figures the rules say <strong>P3</strong>" in past.content
