@@ -264,7 +264,7 @@ def setup_django(bench_url: str) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ.pop("REDIS_URL", None)
     # WhiteNoise warns that collectstatic never ran; the pages are measured without assets.
-    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
+    warnings.filterwarnings("ignore", message="No directory at")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     import django
