@@ -103,6 +103,13 @@ class Receiver:
             self.server = None
 
 
+def refreshed(org, obj):
+    """Reload a row inside its organization (row-level security hides it outside)."""
+    with tenant_context(org):
+        obj.refresh_from_db()
+    return obj
+
+
 @pytest.fixture
 def receiver(settings):
     settings.WEBHOOKS_ALLOW_HTTP = True
@@ -161,7 +168,7 @@ def test_a_live_receiver_gets_each_event_signed_once(
     assert {r["event"] for r in receiver.received} == {"theme.status_changed"}
     assert receiver.received[0]["body"]["organization"] == "acme"
     assert [d.status for d in deliveries(org_a)] == ["succeeded", "succeeded"]
-    endpoint.refresh_from_db()
+    refreshed(org_a, endpoint)
     assert endpoint.last_success_at is not None
     assert endpoint.consecutive_failures == 0
 
@@ -196,7 +203,7 @@ def test_a_receiver_that_is_down_then_up_receives_every_event_exactly_once(
         log = list(WebhookAttempt.objects.for_org(org_a).values_list("status_code", "error"))
     assert sorted(log, key=str).count((500, "HTTP 500")) == 3
     assert sum(1 for code, _ in log if code == 200) == 3
-    endpoint.refresh_from_db()
+    refreshed(org_a, endpoint)
     assert endpoint.consecutive_failures == 0
 
 
@@ -270,7 +277,7 @@ def test_a_receiver_down_for_a_day_gets_the_delivery_failed_and_the_endpoint_sho
     with tenant_context(org_a):
         last = WebhookAttempt.objects.for_org(org_a).order_by("-attempted_at").first()
     assert last.attempted_at - delivery.created_at >= datetime.timedelta(hours=24)
-    endpoint.refresh_from_db()
+    refreshed(org_a, endpoint)
     assert endpoint.consecutive_failures == MAX_ATTEMPTS
     assert endpoint.last_success_at is None
     with tenant_context(org_a):

@@ -134,6 +134,7 @@ def test_a_merge_sends_one_theme_event_for_the_archived_source(org_a, admin_a):
         )
         feedback_services.theme_merge(org=org_a, actor=admin_a, source=source, target=target)
         (payload,) = WebhookDelivery.objects.for_org(org_a).values_list("payload", flat=True)
+        merged_into = Theme.objects.for_org(org_a).get(pk=source.pk).merged_into_id
 
     theme = payload["data"]["theme"]
     assert (theme["id"], theme["status"], theme["merged_into_id"]) == (
@@ -141,7 +142,7 @@ def test_a_merge_sends_one_theme_event_for_the_archived_source(org_a, admin_a):
         "archived",
         target.pk,
     )
-    assert Theme.objects.for_org(org_a).get(pk=source.pk).merged_into_id == target.pk
+    assert merged_into == target.pk
 
 
 def test_endpoint_changes_are_audited_without_the_secret(org_a, admin_a):
