@@ -17,6 +17,9 @@ class AccountOutputSerializer(serializers.ModelSerializer):
     )
     csm_email = serializers.SerializerMethodField(help_text="The owning CSM, or null.")
     csm_name = serializers.SerializerMethodField()
+    primary_risk = serializers.ChoiceField(
+        choices=RiskFactor.choices, allow_blank=True, help_text='"" when none is recorded.'
+    )
 
     class Meta:
         model = Account

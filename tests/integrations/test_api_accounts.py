@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from test_api_support are redefined as arguments
 """Accounts over the API: filters, search, update, and the CRM bulk upsert."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from test_api_support are redefined as arguments
 """Conventions every endpoint shares: problem+json errors, cursor pagination, rate limits,
 the body size limit, ETag / If-Match, and Idempotency-Key on POST."""
 

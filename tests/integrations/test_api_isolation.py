@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from test_api_support are redefined as arguments
 """The API's organization boundary: a key sees and changes only its own organization."""
 
 from __future__ import annotations
