@@ -12,6 +12,7 @@ from integrations.models import (
     WebhookDelivery,
     WebhookDeliveryStatus,
     WebhookEndpoint,
+    WebhookEvent,
 )
 
 # Consecutive failed attempts from which an endpoint shows as failing. One failure can be a
@@ -40,8 +41,10 @@ def webhook_endpoint_list(*, org: Organization) -> list[WebhookEndpoint]:
         )
         .order_by("-is_active", "url")
     )
+    labels = dict(WebhookEvent.choices)
     for endpoint in endpoints:
         endpoint.is_failing = endpoint.consecutive_failures >= FAILING_AFTER  # type: ignore[attr-defined]
+        endpoint.event_labels = [labels.get(e, e) for e in endpoint.events or []]  # type: ignore[attr-defined]
     return endpoints
 
 

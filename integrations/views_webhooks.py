@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from alignment.decorators import org_view
@@ -19,10 +20,24 @@ from integrations import selectors_webhooks as selectors
 from integrations import services_webhook_endpoints as services
 from integrations.delivery import MAX_ATTEMPTS, RETRY_WINDOW
 from integrations.forms_webhooks import DeliveryFilterForm, WebhookEndpointForm
-from integrations.models import WebhookEndpoint
+from integrations.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 
 NAV = "webhooks"
 PAGE_SIZE = 25
+# A row that is about to be sent refreshes itself every couple of seconds, a few times, so
+# the log shows the outcome without a reload (and stops asking if no worker is running).
+ROW_POLLS = 15
+
+
+def _mark_in_flight(rows: list[WebhookDelivery], polls: int = 0) -> None:
+    now = timezone.now()
+    for d in rows:
+        due = d.status == WebhookDeliveryStatus.PENDING and d.next_attempt_at <= now
+        d.poll_next = (  # type: ignore[attr-defined]
+            polls + 1
+            if polls < ROW_POLLS and (due or d.status == WebhookDeliveryStatus.DELIVERING)
+            else None
+        )
 
 
 @org_view(Perm.WEBHOOKS_MANAGE)
@@ -166,6 +181,7 @@ def webhook_deliveries(request: HttpRequest, pk: int) -> HttpResponse:
     status = filters.cleaned_data["status"] if filters.is_valid() else ""
     rows = selectors.webhook_delivery_list_for_endpoint(org=org, endpoint=endpoint, status=status)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    _mark_in_flight(page.object_list)
     return render(
         request,
         "integrations/webhooks/deliveries.html",
@@ -209,13 +225,15 @@ def webhook_redeliver(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         error = exc.message
     if request.htmx:  # type: ignore[attr-defined]
-        # The row as it is now: "Pending" if the worker has not sent it yet, or the outcome
-        # when tasks run in-process.
+        # The row as it is now ("Pending": the worker sends it after this commits); it then
+        # refreshes itself until the attempt is over.
+        row = selectors.webhook_delivery_get(org=org, pk=pk)
+        _mark_in_flight([row])
         return render(
             request,
             "integrations/webhooks/partials/_delivery_row.html",
             {
-                "d": selectors.webhook_delivery_get(org=org, pk=pk),
+                "d": row,
                 "endpoint": delivery.endpoint,
                 "row_message": error or "Redelivery queued.",
                 "row_error": bool(error),
@@ -231,6 +249,23 @@ def webhook_redeliver(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@org_view(Perm.WEBHOOKS_MANAGE)
+def webhook_delivery_row(request: HttpRequest, pk: int) -> HttpResponse:
+    """One row of the delivery log, for a row that refreshes itself while it is sent."""
+    org = request.org  # type: ignore[attr-defined]
+    row = selectors.webhook_delivery_get(org=org, pk=pk)
+    try:
+        polls = max(0, int(request.GET.get("poll", "0")))
+    except ValueError:
+        polls = ROW_POLLS
+    _mark_in_flight([row], polls)
+    return render(
+        request,
+        "integrations/webhooks/partials/_delivery_row.html",
+        {"d": row, "endpoint": row.endpoint},
+    )
+
+
 urlpatterns = [
     path("settings/webhooks/", webhook_list, name="webhook-list"),
     path("settings/webhooks/new/", webhook_create, name="webhook-create"),
@@ -241,6 +276,11 @@ urlpatterns = [
     path("settings/webhooks/<int:pk>/delete/", webhook_delete, name="webhook-delete"),
     path("settings/webhooks/<int:pk>/deliveries/", webhook_deliveries, name="webhook-deliveries"),
     path("settings/webhooks/deliveries/<int:pk>/", webhook_delivery, name="webhook-delivery"),
+    path(
+        "settings/webhooks/deliveries/<int:pk>/row/",
+        webhook_delivery_row,
+        name="webhook-delivery-row",
+    ),
     path(
         "settings/webhooks/deliveries/<int:pk>/redeliver/",
         webhook_redeliver,

@@ -273,3 +273,23 @@ def test_the_endpoint_list_query_count_does_not_grow_with_endpoints(
         response = client.get(url("webhook-list", org_a))
 
     assert response.content.decode().count("Delivery log") == 8
+
+
+def test_a_row_being_sent_refreshes_itself_a_bounded_number_of_times(
+    org_a, admin_a, client_for, endpoint
+):
+    with tenant_context(org_a):
+        webhook_event_emit(org=org_a, event=WebhookEvent.THEME_STATUS_CHANGED, data={})
+        delivery = WebhookDelivery.objects.for_org(org_a).get()
+    client = client_for(admin_a)
+    row_url = url("webhook-delivery-row", org_a, pk=delivery.pk)
+
+    due = client.get(row_url, {"poll": "3"}, headers=HTMX).content.decode()
+    exhausted = client.get(row_url, {"poll": "15"}, headers=HTMX).content.decode()
+    with tenant_context(org_a):
+        WebhookDelivery.objects.for_org(org_a).update(status="succeeded")
+    done = client.get(row_url, headers=HTMX).content.decode()
+
+    assert f'{row_url}?poll=4"' in due and 'hx-trigger="load delay:2s"' in due
+    assert "hx-get" not in exhausted
+    assert "hx-get" not in done and "Delivered" in done

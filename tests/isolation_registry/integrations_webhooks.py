@@ -25,6 +25,7 @@ KWARGS_FROM = {
     "integrations:webhook-deliveries": _kwargs(_ENDPOINT),
     "integrations:webhook-delivery": _kwargs(_DELIVERY),
     "integrations:webhook-redeliver": _kwargs(_DELIVERY),
+    "integrations:webhook-delivery-row": _kwargs(_DELIVERY),
 }
 
 
