@@ -48,7 +48,7 @@ def test_a_csm_asks_for_an_account_they_own_and_the_owning_pm_hears_once(org_a, 
     assert commitment.status == CommitmentStatus.REQUESTED
     assert commitment.approved_wording == ""  # nothing quotable yet
     (note,) = notes(org_a, "commitment.requested")
-    assert note.recipient == pm_a and "Globex" in note.title
+    assert note.recipient_id == pm_a.pk and "Globex" in note.title
 
 
 def test_a_csm_cannot_ask_for_another_csms_account(org_a, csm_a, csm2_a, pm_a):
@@ -113,7 +113,7 @@ def test_the_owning_pm_approves_with_exact_wording_and_the_csm_hears_once(org_a,
     assert approved.decided_by == pm_a
     assert (approved.tier_at_approval, approved.quarter_at_approval) == ("committed", "2027-Q1")
     (note,) = notes(org_a, "commitment.decided")
-    assert note.recipient == csm_a and "committed for Q1 2027" in note.body
+    assert note.recipient_id == csm_a.pk and "committed for Q1 2027" in note.body
 
 
 def test_another_pm_gets_a_clear_refusal_and_the_head_of_product_may_decide(
