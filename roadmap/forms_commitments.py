@@ -6,7 +6,6 @@ from __future__ import annotations
 from django import forms
 
 from alignment.models import Account, Membership, Organization, Role
-from alignment.permissions import Perm, role_has_perm
 from roadmap.models import CommitmentStatus, RoadmapItem
 from roadmap.selectors_commitments import holder_choices
 from roadmap.selectors_items import roadmap_item_choices
@@ -64,8 +63,7 @@ class CommitmentRequestForm(forms.Form):
         self, *args, org: Organization, actor: Membership, account: Account | None = None, **kw
     ) -> None:
         super().__init__(*args, **kw)
-        internal = role_has_perm(actor.role, Perm.ROADMAP_VIEW_INTERNAL)
-        self.fields["item"].queryset = roadmap_item_choices(org=org, internal=internal)
+        self.fields["item"].queryset = roadmap_item_choices(org=org)
         self.fields["item"].label_from_instance = lambda i: f"{i.title} ({i.get_tier_display()})"
         accounts = Account.objects.for_org(org)
         if actor.role not in ANY_ACCOUNT_ROLES:

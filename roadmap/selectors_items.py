@@ -332,8 +332,7 @@ def roadmap_items_for_account(
     return items
 
 
-def roadmap_item_choices(*, org: Organization, internal: bool) -> QuerySet[RoadmapItem]:
-    """Items a commitment may be asked about: visible to the viewer, not shipped or cancelled."""
-    return (
-        _visible(org, internal=internal).exclude(delivery_status__in=DONE).order_by("title", "pk")
-    )
+def roadmap_item_choices(*, org: Organization) -> QuerySet[RoadmapItem]:
+    """Items a commitment may be asked about: not internal (never mentioned to a customer),
+    not shipped or cancelled."""
+    return _visible(org, internal=False).exclude(delivery_status__in=DONE).order_by("title", "pk")

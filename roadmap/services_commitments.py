@@ -117,10 +117,14 @@ def commitment_request(
             code="permission_denied",
         )
     item = RoadmapItem.objects.for_org(org).select_for_update().get(pk=item.pk)
-    internal = role_has_perm(actor.role, Perm.ROADMAP_VIEW_INTERNAL)
-    if item.visibility == Visibility.INTERNAL and not internal:
+    if item.visibility == Visibility.INTERNAL:
+        # Internal means never mentioned to a customer; for CS it does not exist at all.
+        internal = role_has_perm(actor.role, Perm.ROADMAP_VIEW_INTERNAL)
         raise ApplicationError(
-            "That roadmap item does not exist.", field_errors={"item": ["Not found."]}
+            "Internal items are never promised to customers; make it public or NDA first."
+            if internal
+            else "That roadmap item does not exist.",
+            field_errors={"item": ["Not available for customer commitments."]},
         )
     errors: dict[str, list[str]] = {}
     if item.delivery_status in (Delivery.CANCELLED, Delivery.SHIPPED):

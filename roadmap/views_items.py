@@ -18,7 +18,7 @@ from alignment.permissions import Perm
 from feedback.models import Theme
 from roadmap import selectors_commitments, selectors_items, services_items, wording
 from roadmap.forms_items import BoardFilterForm, ItemForm, LinkThemeForm, SignOffForm
-from roadmap.models import Delivery, RoadmapItem, Tier
+from roadmap.models import Delivery, RoadmapItem, Tier, Visibility
 
 
 def _partial(request: HttpRequest) -> bool:
@@ -84,7 +84,8 @@ def _detail_context(request: HttpRequest, item: RoadmapItem, **extra: Any) -> di
         "can_edit": can_edit,
         "can_sign_off": services_items.roadmap_item_can_sign_off(actor=me, item=item),
         "can_request": has_perm(request, Perm.COMMITMENT_REQUEST)
-        and item.delivery_status not in (Delivery.SHIPPED, Delivery.CANCELLED),
+        and item.delivery_status not in (Delivery.SHIPPED, Delivery.CANCELLED)
+        and item.visibility != Visibility.INTERNAL,
         "q": q,
         "search_results": selectors_items.theme_search(org=org, item=item, q=q) if can_edit else [],
         "link_form": LinkThemeForm(org=org),

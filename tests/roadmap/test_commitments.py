@@ -94,11 +94,15 @@ def test_a_request_needs_context_and_a_plausible_conversation_date(org_a, csm_a,
     assert set(caught.value.field_errors) == {"context", "conversation_date"}
 
 
-def test_a_csm_cannot_ask_about_an_internal_item(org_a, csm_a, pm_a):
+def test_nobody_may_promise_an_internal_item(org_a, csm_a, admin_a, pm_a):
     item = make_item(org_a, pm_a, visibility="internal")
-    with pytest.raises(ApplicationError) as caught:
-        request(org_a, csm_a, account(org_a, csm_a, "Globex"), item)
-    assert "item" in caught.value.field_errors
+    globex = account(org_a, csm_a, "Globex")
+    with pytest.raises(ApplicationError) as as_csm:
+        request(org_a, csm_a, globex, item)
+    with pytest.raises(ApplicationError) as as_admin:
+        request(org_a, admin_a, globex, item)
+    assert as_csm.value.message == "That roadmap item does not exist."
+    assert "never promised to customers" in as_admin.value.message
 
 
 # --- deciding --------------------------------------------------------------------------------
