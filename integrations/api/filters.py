@@ -23,6 +23,13 @@ class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
         super().__init__(**kwargs)  # type: ignore[arg-type]
 
     def filter(self, qs: QuerySet, value: datetime.datetime | None) -> QuerySet:
-        if value is not None and timezone.is_naive(value):
-            value = timezone.make_aware(value, datetime.UTC)
+        if value is not None:
+            if timezone.is_naive(value):
+                value = timezone.make_aware(value, datetime.UTC)
+            # Sent to the database in UTC: any valid ISO offset (even +18:48) is accepted,
+            # and a moment before year 1 in UTC means "since the beginning".
+            try:
+                value = value.astimezone(datetime.UTC)
+            except OverflowError:
+                value = datetime.datetime.min.replace(tzinfo=datetime.UTC)
         return super().filter(qs, value)

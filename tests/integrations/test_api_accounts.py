@@ -105,7 +105,7 @@ def test_the_account_list_runs_a_constant_number_of_queries(
         AccountFactory(organization=org_a, csm=make_member(org_a, Role.CSM))
     # The key, last-used, one page of accounts with their CSMs; the rest are savepoints and,
     # on PostgreSQL, the per-transaction organization settings. None grows with the page.
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(20):
         response = api_a.get("/api/v1/accounts/", {"page_size": 50})
     assert len(response.json()["results"]) == 30
 
@@ -275,3 +275,8 @@ def test_bulk_upsert_of_500_accounts_runs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(500 * 6 + 30):
         body = api_a.post(BULK, _batch(500)).json()
     assert body["created"] == 500
+
+
+def test_updated_since_accepts_any_valid_offset(api_a, three):
+    response = api_a.get("/api/v1/accounts/", {"updated_since": "0327-01-31T06:14:12+18:48"})
+    assert len(response.json()["results"]) == 3
