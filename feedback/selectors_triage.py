@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from alignment.models import Membership, Organization, ProductArea
 from feedback.models import Feedback, Theme, ThemeEvent, ThemeStatus
-from roadmap.models import RoadmapItem
+from roadmap.models import Delivery, RoadmapItem
 
 
 def product_areas_of(*, org: Organization, pm: Membership) -> list[int]:
@@ -65,7 +65,13 @@ def theme_choices_for(themes: list[Theme], area_id: int | None) -> list[tuple[st
 
 
 def roadmap_items(*, org: Organization) -> QuerySet[RoadmapItem]:
-    return RoadmapItem.objects.for_org(org).order_by("title")
+    """Roadmap items a theme can be put on: not shipped, not cancelled."""
+    return (
+        RoadmapItem.objects.for_org(org)
+        .exclude(delivery_status__in=[Delivery.SHIPPED, Delivery.CANCELLED])
+        .only("pk", "title")
+        .order_by("title")
+    )
 
 
 def theme_board(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 from alignment.decorators import has_perm, org_view
 from alignment.errors import ApplicationError
 from alignment.http import redirect_after_post
+from alignment.paging import CappedPaginator
 from alignment.permissions import Perm
 from alignment.templatetags.seam import money
 from feedback import selectors_triage as selectors
@@ -91,7 +91,7 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
     my_areas = selectors.product_areas_of(org=org, pm=membership)
     scope = "all" if request.GET.get("scope") == "all" or not my_areas else "mine"
     rows = selectors.triage_queue(org=org, area_ids=my_areas if scope == "mine" else None)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     items = list(page.object_list)
     _decorate(items, org)
     themes = list(selectors.open_themes(org=org))
@@ -105,7 +105,6 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
             "items": items,
             "scope": scope,
             "owns_areas": bool(my_areas),
-            "roadmap_items": list(selectors.roadmap_items(org=org)),
             "statuses": services_statuses(),
             "can_triage": can_triage(request),
             "nav": "triage",
@@ -170,12 +169,25 @@ def triage_attach(request: HttpRequest, pk: int) -> HttpResponse:
     return _triaged(request, item, theme)
 
 
-@require_POST
 @org_view()
 def triage_new_theme(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the "New theme" form of one queue row (loaded when the row's form is opened; a
+    page of its own without JavaScript). POST: create the theme and triage into it."""
     _require_triager(request)
     org, membership = request.org, request.membership  # type: ignore[attr-defined]
     item = _queue_feedback(request, pk)
+    if request.method != "POST":
+        _decorate([item], org)
+        context = {
+            "item": item,
+            "roadmap_items": list(selectors.roadmap_items(org=org)),
+            "statuses": services_statuses(),
+            "nav": "triage",
+            **ROW_DEFAULTS,
+        }
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(request, "feedback/triage/partials/_new_theme_form.html", context)
+        return render(request, "feedback/triage/new_theme.html", context)
     form = NewThemeForm(request.POST, org=org)
     if not form.is_valid():
         return _row_error(
@@ -228,7 +240,7 @@ def theme_board(request: HttpRequest) -> HttpResponse:
         status=cleaned.get("status", ""),
         category=str(category.pk) if category else "",
     )
-    page = Paginator(themes, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(themes, PAGE_SIZE).get_page(request.GET.get("page"))
     for theme in page.object_list:
         theme.impact_title = breakdown_title(theme.impact_breakdown, org.currency)
     context = {
