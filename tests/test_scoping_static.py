@@ -24,7 +24,7 @@ import pytest
 from alignment.rls import tenant_models
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = ["alignment", "feedback", "roadmap", "cadences", "metrics"]
+SOURCE_DIRS = ["alignment", "feedback", "roadmap", "cadences", "metrics", "integrations"]
 SKIP_PARTS = {"migrations", "tests", "__pycache__"}
 
 # ``none()`` returns no rows whatever the organization (form fields start with it).
