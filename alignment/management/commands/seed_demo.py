@@ -26,6 +26,7 @@ from alignment.services.audit import audit_source
 from alignment.tenancy import tenant_context
 from feedback.models import Category, Feedback, ThemeStatus
 from feedback.services import NewTheme, categories_ensure_defaults, feedback_log, theme_create
+from roadmap import demo_escalations, demo_items, demo_releases
 
 DEMO_PASSWORD = "seam-demo-2026"  # noqa: S105 - printed demo credentials, local use only
 
@@ -269,6 +270,11 @@ class Command(BaseCommand):
             )
             categories_ensure_defaults(org=org)
             self._seed_feedback(org, rng, members)
+            # The roadmap side: items and promises, then releases and betas (which link to
+            # the items), then escalations. Each seeder is idempotent.
+            demo_items.seed(org=org, members=members, rng=rng)
+            demo_releases.seed(org=org, members=members, rng=rng)
+            demo_escalations.seed(org=org, members=members, rng=rng)
         return org
 
     def _seed_feedback(
