@@ -43,14 +43,12 @@ UPCOMING_DAYS = 30
 SEND_WINDOW_DAYS = 7
 NOTHING_CHANGED = "Nothing changed on the roadmap this month."
 
-_TIER_KINDS = {"tier_changed", "tier_change", "tier"}
-_QUARTER_KINDS = {"quarter_changed", "quarter_change", "quarter_slipped", "slipped", "slip"}
-_DELIVERY_KINDS = {"delivery_changed", "delivery_change", "delivery"}
-_DIFF_FIELDS = {
-    "tier": "tier",
-    "target_quarter": "quarter",
-    "quarter": "quarter",
-    "delivery_status": "delivery",
+# Item history kinds (written by roadmap/services_items.py and services_releases.py, each
+# with ``data={"old": ..., "new": ...}``) and the change each one reports.
+_EVENT_FIELDS = {
+    "tier_changed": "tier",
+    "quarter_changed": "quarter",
+    "delivery_changed": "delivery",
 }
 
 
@@ -120,34 +118,13 @@ def _local_midnight(org: Organization, day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=org.tzinfo)
 
 
-def _pair(data: dict[str, Any]) -> tuple[Any, Any]:
-    old = data.get("old", data.get("from"))
-    new = data.get("new", data.get("to"))
-    return old, new
-
-
 def event_changes(event: RoadmapItemEvent) -> list[tuple[str, Any, Any]]:
-    """The (field, old, new) changes an event records, whichever shape it was written in:
-    ``kind="tier_changed", data={"old": ..., "new": ...}`` or a diff such as
-    ``data={"tier": [old, new], "target_quarter": [old, new]}``."""
+    """The (field, old, new) change a history event records, if the briefing reports it."""
+    field_name = _EVENT_FIELDS.get(event.kind)
+    if field_name is None:
+        return []
     data = event.data if isinstance(event.data, dict) else {}
-    changes: list[tuple[str, Any, Any]] = []
-    for key, name in _DIFF_FIELDS.items():
-        value = data.get(key)
-        if isinstance(value, list | tuple) and len(value) == 2:
-            changes.append((name, value[0], value[1]))
-    if changes:
-        return changes
-    kind = (event.kind or "").lower()
-    if kind in _TIER_KINDS:
-        return [("tier", *_pair(data))]
-    if kind in _QUARTER_KINDS:
-        return [("quarter", *_pair(data))]
-    if kind in _DELIVERY_KINDS:
-        return [("delivery", *_pair(data))]
-    if kind in {"cancelled", "canceled"}:
-        return [("delivery", data.get("old"), Delivery.CANCELLED)]
-    return []
+    return [(field_name, data.get("old"), data.get("new"))]
 
 
 def _tier_label(value: Any) -> str:
