@@ -84,13 +84,6 @@ def test_it_reports_tier_changes_slips_and_cancellations_of_last_month(org_a, pm
     assert "Committed → Planned" in text
 
 
-def test_it_also_reads_changes_recorded_as_a_field_diff(org_a, pm_a):
-    target = committed(org_a, pm_a, "Audit exports", "2026-Q4")
-    event(org_a, target, "updated", tier=[Tier.PLANNED, Tier.COMMITTED])
-    report = build(org_a)
-    assert [c.text for c in report.changes] == ["Planned → Committed (committed for 2026-Q4)"]
-
-
 def test_internal_items_and_planned_quarters_never_reach_csms(org_a, pm_a):
     secret = item(org_a, "Project Falcon", visibility=Visibility.INTERNAL, tier=Tier.PLANNED)
     planned = item(org_a, "Bulk edit", tier=Tier.PLANNED, target_quarter="2026-Q4")
