@@ -5,7 +5,13 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, time_limit=90)
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=60,
+    time_limit=90,
+)
 def deliver_webhook_task(*, delivery_id: int, org_id: int) -> str:
     from integrations.delivery import webhook_delivery_attempt
 
