@@ -151,7 +151,9 @@ class ApiViewSet(viewsets.GenericViewSet):
     def perform_authentication(self, request: Request) -> None:
         client = request.user
         if isinstance(client, ApiClient):
-            state = rate_limit_hit(key_id=client.key.pk, limit=client.key.rate_limit_per_minute)
+            state = rate_limit_hit(
+                key_prefix=client.key.prefix, limit=client.key.rate_limit_per_minute
+            )
             request.seam_rate_limit = state  # type: ignore[attr-defined]
             if state.exceeded:
                 raise exceptions.Throttled(

@@ -32,12 +32,16 @@ class RateLimitState:
         }
 
 
-def rate_limit_hit(*, key_id: int, limit: int, now: float | None = None) -> RateLimitState:
-    """Count one request of this key in the current window and say whether it is allowed."""
+def rate_limit_hit(*, key_prefix: str, limit: int, now: float | None = None) -> RateLimitState:
+    """Count one request of this key in the current window and say whether it is allowed.
+
+    The bucket is named by the key's public prefix, which is unique across every database
+    sharing the cache (row ids are not: two deployments, or two test databases, on one
+    Redis would otherwise count each other's requests)."""
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
     reset = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
-    bucket = f"seam:api-rate:{key_id}:{window}"
+    bucket = f"seam:api-rate:{key_prefix}:{window}"
     # add() is atomic and does nothing if the bucket exists; incr() is atomic in Redis and
     # under locmem's lock, so concurrent requests never lose a count.
     cache.add(bucket, 0, timeout=WINDOW_SECONDS + 5)

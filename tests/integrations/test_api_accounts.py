@@ -15,7 +15,6 @@ from feedback.models import Feedback
 from tests.factories import AccountFactory
 from tests.integrations.test_api_support import (  # noqa: F401
     ApiClient,
-    _fresh_rate_limits,
     api_a,
     assert_problem,
     key_a,

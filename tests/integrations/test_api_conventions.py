@@ -19,7 +19,6 @@ from integrations.models import IdempotencyRecord
 from tests.factories import AccountFactory
 from tests.integrations.test_api_support import (  # noqa: F401
     ApiClient,
-    _fresh_rate_limits,
     api_a,
     assert_problem,
     key_a,

@@ -16,7 +16,6 @@ from roadmap.models import Commitment, Release, ReleaseItem, RoadmapItem
 from tests.factories import AccountFactory, ProductAreaFactory
 from tests.integrations.test_api_support import (  # noqa: F401
     ApiClient,
-    _fresh_rate_limits,
     api_a,
     assert_problem,
     key_a,

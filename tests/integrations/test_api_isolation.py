@@ -14,7 +14,6 @@ from integrations.services_api_keys import api_key_revoke
 from tests.factories import AccountFactory
 from tests.integrations.test_api_support import (  # noqa: F401
     ApiClient,
-    _fresh_rate_limits,
     api_a,
     assert_problem,
     key_a,

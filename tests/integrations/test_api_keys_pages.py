@@ -8,7 +8,7 @@ from alignment.models import AuditEvent
 from alignment.tenancy import tenant_context
 from integrations.models import ApiKey
 from integrations.services_api_keys import hash_secret
-from tests.integrations.test_api_support import ApiClient, _fresh_rate_limits  # noqa: F401
+from tests.integrations.test_api_support import ApiClient
 
 
 def _create(client, org, **data):  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ from alignment.tenancy import tenant_context
 from alignment.wsgi import application
 from feedback import services as feedback_services
 from tests.factories import AccountFactory
-from tests.integrations.test_api_support import _fresh_rate_limits, make_key  # noqa: F401
+from tests.integrations.test_api_support import make_key
 
 CHECKS = [
     not_a_server_error,

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from alignment.models import Membership, Organization
@@ -54,13 +53,6 @@ def make_key(
             scopes=list(ALL_SCOPES) if scopes is None else scopes,
             **kwargs,
         )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
