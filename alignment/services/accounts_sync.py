@@ -7,14 +7,19 @@ email), the CRM id unique per organization. An API key with ``accounts:write`` a
 organization as a whole (like CS Ops): it may edit any account and assign any CSM; the audit
 log names the key.
 
-The bulk upsert is all-or-nothing *per item*: each account is written on its own savepoint,
-so a bad item is reported and the good ones are kept. It never creates a duplicate:
+The bulk upsert is all-or-nothing *per item*: a bad item is reported and the good ones are
+kept. It runs in a few queries whatever the batch size: every item is checked in Python
+first (the rules need no database), then the new accounts are inserted with one
+``bulk_create``, the changed ones written with one ``bulk_update`` and their audit events
+with one more ``bulk_create``. It never creates a duplicate:
 
 * rows that exist are locked (``SELECT ... FOR UPDATE``, in CRM-id order so two batches
   sharing ids cannot deadlock) before they are compared and updated;
-* a new CRM id is inserted; if a concurrent batch inserted the same id first, the unique
-  constraint (organization, external_id) makes this insert wait and fail, and the item
-  turns into an update of the row the other batch created (ON CONFLICT semantics).
+* the new CRM ids are inserted in CRM-id order on a savepoint; if a concurrent batch
+  inserted one of them first, the unique constraint (organization, external_id) makes the
+  insert wait and fail. The savepoint is rolled back and that batch's new items take the
+  slow path: each on its own savepoint, and the item whose id the other batch took turns
+  into an update of that row (ON CONFLICT semantics).
 
 Sending the same batch twice leaves the same rows: the second time every item is
 ``unchanged`` (nothing saved, nothing audited).
@@ -25,17 +30,18 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from alignment.errors import ApplicationError
-from alignment.models import Account, Membership, Organization, Role
+from alignment.models import Account, AuditEvent, Membership, Organization, Role
 from alignment.services.accounts import ACCOUNT_FIELDS, _clean_fields, account_check_values
-from alignment.services.audit import audit_record, diff, snapshot
+from alignment.services.audit import audit_build, diff, snapshot
 from alignment.services.notifications import notification_create
 from feedback.impact import IMPACT_FIELDS, account_refresh_impact
 
@@ -140,33 +146,79 @@ class _Batch:
     assigned: Counter[int] = field(default_factory=Counter)
     members: dict[int, Membership] = field(default_factory=dict)
     impact_changed: set[int] = field(default_factory=set)
+    events: list[AuditEvent] = field(default_factory=list)
+
+    def audit(self, action: str, account: Account, changes: dict[str, Any]) -> None:
+        self.events.append(
+            audit_build(org=self.org, actor=None, action=action, target=account, changes=changes)
+        )
+
+    def assign(self, account: Account) -> None:
+        self.assigned[account.csm_id] += 1  # type: ignore[index]
+        self.members[account.csm_id] = account.csm  # type: ignore[index,assignment]
+
+    def write_audit(self) -> None:
+        if self.events:
+            AuditEvent.objects.for_org(self.org).bulk_create(self.events)
+            self.events = []
 
 
-def _apply(batch: _Batch, account: Account, fields: dict[str, Any]) -> bool:
-    """Set ``fields`` on a locked, stored account; save and audit if anything changed."""
+@dataclass
+class _Update:
+    """A stored account with the item's fields set (checked, not yet saved)."""
+
+    account: Account
+    changes: dict[str, list[Any]]
+    old_csm: int | None
+
+
+def _plan_update(account: Account, fields: dict[str, Any]) -> _Update:
+    """Set ``fields`` on a locked, stored account and check it; no database access."""
     before = snapshot(account, ACCOUNT_FIELDS)
     old_csm = account.csm_id
     for name, value in fields.items():
         setattr(account, name, value)
     account_check_values(account)
-    changes = diff(before, snapshot(account, ACCOUNT_FIELDS))
-    if not changes:
-        return False
+    return _Update(account, diff(before, snapshot(account, ACCOUNT_FIELDS)), old_csm)
+
+
+def _updated(batch: _Batch, update: _Update) -> None:
+    """What follows a stored change: its audit event, impact refresh, CSM notification."""
+    account = update.account
+    batch.audit("account.updated", account, update.changes)
+    if IMPACT_FIELDS & update.changes.keys():
+        batch.impact_changed.add(account.pk)
+    if account.csm_id and account.csm_id != update.old_csm:
+        batch.assign(account)
+
+
+def _save_update(batch: _Batch, update: _Update) -> None:
+    """Save one planned change on its own savepoint (the one-by-one path)."""
     try:
         with transaction.atomic():
-            account.save()
+            update.account.save()
     except IntegrityError as exc:
         raise _ItemError(
-            {"external_id": [f"Another account already has the CRM id {account.external_id}."]}
+            {
+                "external_id": [
+                    f"Another account already has the CRM id {update.account.external_id}."
+                ]
+            }
         ) from exc
-    audit_record(
-        org=batch.org, actor=None, action="account.updated", target=account, changes=changes
-    )
-    if IMPACT_FIELDS & changes.keys():
-        batch.impact_changed.add(account.pk)
-    if account.csm_id and account.csm_id != old_csm:
-        batch.assigned[account.csm_id] += 1
-        batch.members[account.csm_id] = account.csm  # type: ignore[assignment]
+    _updated(batch, update)
+
+
+def _save_planned(batch: _Batch, update: _Update) -> tuple[str, Account]:
+    _save_update(batch, update)
+    return "updated", update.account
+
+
+def _apply(batch: _Batch, account: Account, fields: dict[str, Any]) -> bool:
+    """Set ``fields`` on a locked, stored account; save and audit if anything changed."""
+    update = _plan_update(account, fields)
+    if not update.changes:
+        return False
+    _save_update(batch, update)
     return True
 
 
@@ -174,19 +226,33 @@ def _locked(org: Organization, external_ids: Collection[str]) -> dict[str, Accou
     rows = (
         Account.objects.for_org(org)
         .select_for_update(of=("self",))
+        .select_related("csm__user")  # the audit snapshot names the CSM
         .filter(external_id__in=list(external_ids))
         .order_by("external_id")
     )
     return {a.external_id: a for a in rows}
 
 
-def _create_or_update(
-    batch: _Batch, external_id: str, fields: dict[str, Any]
-) -> tuple[str, Account]:
+def _new_account(batch: _Batch, fields: dict[str, Any]) -> Account:
+    """An unsaved account for a new CRM id, checked; no database access."""
     if not fields.get("name"):
         raise _ItemError({"name": ["A name is required to create an account."]})
     account = Account(organization=batch.org, **fields)
     account_check_values(account)
+    return account
+
+
+def _created(batch: _Batch, account: Account) -> None:
+    batch.audit("account.created", account, diff({}, snapshot(account, ACCOUNT_FIELDS)))
+    if account.csm_id:
+        batch.assign(account)
+
+
+def _create_or_update(
+    batch: _Batch, external_id: str, fields: dict[str, Any]
+) -> tuple[str, Account]:
+    """Insert one new account on its own savepoint (the one-by-one path)."""
+    account = _new_account(batch, fields)
     try:
         with transaction.atomic():
             account.save()
@@ -199,16 +265,7 @@ def _create_or_update(
             ) from None
         changed = _apply(batch, existing, fields)
         return ("updated" if changed else "unchanged"), existing
-    audit_record(
-        org=batch.org,
-        actor=None,
-        action="account.created",
-        target=account,
-        changes=diff({}, snapshot(account, ACCOUNT_FIELDS)),
-    )
-    if account.csm_id:
-        batch.assigned[account.csm_id] += 1
-        batch.members[account.csm_id] = account.csm  # type: ignore[assignment]
+    _created(batch, account)
     return "created", account
 
 
@@ -277,34 +334,104 @@ def account_bulk_upsert(*, org: Organization, items: Sequence[SyncItem]) -> Sync
             org, [str(i.values.get("csm_email") or "") for i in todo if "csm_email" in i.values]
         )
         existing = _locked(org, [i.external_id for i in todo])
+        new: list[tuple[SyncItem, dict[str, Any], Account]] = []
+        changed: list[tuple[SyncItem, _Update]] = []
         for item in sorted(todo, key=lambda i: i.external_id):
             try:
-                with transaction.atomic():
-                    fields = _fields({**item.values, "external_id": item.external_id}, members)
-                    account = existing.get(item.external_id)
-                    if account is None:
-                        status, account = _create_or_update(batch, item.external_id, fields)
-                    else:
-                        status = "updated" if _apply(batch, account, fields) else "unchanged"
-                results[item.index] = SyncResult(item.index, item.external_id, status, account.pk)
-            except _ItemError as exc:
+                fields = _fields({**item.values, "external_id": item.external_id}, members)
+                account = existing.get(item.external_id)
+                if account is None:
+                    new.append((item, fields, _new_account(batch, fields)))
+                    continue
+                update = _plan_update(account, fields)
+            except (_ItemError, ApplicationError) as exc:
+                results[item.index] = _error(item, exc)
+                continue
+            if update.changes:
+                changed.append((item, update))
+            else:
                 results[item.index] = SyncResult(
-                    item.index, item.external_id, "error", errors=exc.errors
+                    item.index, item.external_id, "unchanged", account.pk
                 )
-            except ApplicationError as exc:
-                results[item.index] = SyncResult(
-                    item.index, item.external_id, "error", errors=_errors_of(exc)
-                )
-            except DatabaseError:
-                results[item.index] = SyncResult(
-                    item.index,
-                    item.external_id,
-                    "error",
-                    errors={"non_field_errors": ["The account could not be saved."]},
-                )
+        _insert_new(batch, new, results)
+        _write_changed(batch, changed, results)
+        batch.write_audit()
         account_refresh_impact(org=org, account_ids=batch.impact_changed)
         _notify_assigned(batch)
     return SyncReport(results=[results[i.index] for i in items])
+
+
+def _error(item: SyncItem, exc: Exception) -> SyncResult:
+    if isinstance(exc, _ItemError):
+        errors = exc.errors
+    elif isinstance(exc, ApplicationError):
+        errors = _errors_of(exc)
+    else:
+        errors = {"non_field_errors": ["The account could not be saved."]}
+    return SyncResult(item.index, item.external_id, "error", errors=errors)
+
+
+def _one_by_one(
+    item: SyncItem, write: Callable[[], tuple[str, Account]], results: dict[int, SyncResult]
+) -> None:
+    """Write one item on its own savepoint: if it fails, only this item is undone."""
+    try:
+        with transaction.atomic():
+            status, account = write()
+        results[item.index] = SyncResult(item.index, item.external_id, status, account.pk)
+    except (_ItemError, ApplicationError, DatabaseError) as exc:
+        results[item.index] = _error(item, exc)
+
+
+def _insert_new(
+    batch: _Batch,
+    new: list[tuple[SyncItem, dict[str, Any], Account]],
+    results: dict[int, SyncResult],
+) -> None:
+    """Insert the new accounts at once (in CRM-id order); item by item if that fails."""
+    if not new:
+        return
+    try:
+        with transaction.atomic():
+            Account.objects.for_org(batch.org).bulk_create([account for _, _, account in new])
+    except DatabaseError:
+        # Most likely a concurrent batch inserted one of these CRM ids: the one-by-one path
+        # turns that item into an update of its row and reports any other failure per item.
+        for item, fields, _ in new:
+            _one_by_one(
+                item,
+                lambda item=item, fields=fields: _create_or_update(batch, item.external_id, fields),
+                results,
+            )
+        return
+    for item, _, account in new:
+        _created(batch, account)
+        results[item.index] = SyncResult(item.index, item.external_id, "created", account.pk)
+
+
+def _write_changed(
+    batch: _Batch, changed: list[tuple[SyncItem, _Update]], results: dict[int, SyncResult]
+) -> None:
+    """Write the changed accounts (locked) at once: only the fields that changed; item by
+    item if that fails."""
+    if not changed:
+        return
+    now = timezone.now()
+    names = sorted({name for _, update in changed for name in update.changes})
+    for _, update in changed:
+        update.account.updated_at = now  # bulk_update does not apply auto_now
+    try:
+        with transaction.atomic():
+            Account.objects.for_org(batch.org).bulk_update(
+                [update.account for _, update in changed], [*names, "updated_at"]
+            )
+    except DatabaseError:
+        for item, update in changed:
+            _one_by_one(item, lambda update=update: _save_planned(batch, update), results)
+        return
+    for item, update in changed:
+        _updated(batch, update)
+        results[item.index] = SyncResult(item.index, item.external_id, "updated", update.account.pk)
 
 
 def account_sync_update(
@@ -353,6 +480,7 @@ def account_sync_update(
             raise ApplicationError(
                 exc.message, field_errors=_errors_of(exc), code=exc.code
             ) from exc
+        batch.write_audit()
         account_refresh_impact(org=org, account_ids=batch.impact_changed)
         _notify_assigned(batch, single=account)
     return account

@@ -73,6 +73,42 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     }
 
 
+def audit_build(
+    *,
+    org: Organization,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_repr: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """One audit event, not yet saved: for services that write many with one ``bulk_create``.
+
+    ``target`` must already have its primary key. ``audit_record`` builds its event here too,
+    so both kinds of writes store the same shape.
+    """
+    source = _source.get()
+    if target is not None:
+        target_type = target_type or target._meta.model_name or ""
+        target_id = target_id or str(target.pk)
+        target_repr = target_repr or str(target)[:300]
+    label = actor.email if actor is not None else (source.label or source.kind)
+    return AuditEvent(
+        organization=org,
+        actor=actor,
+        actor_label=label[:200],
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        target_repr=target_repr[:300],
+        changes=_jsonable(changes or {}),
+        source=source.kind,
+        ip_address=source.ip_address,
+    )
+
+
 def audit_record(
     *,
     org: Organization,
@@ -85,21 +121,15 @@ def audit_record(
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Write one audit event in the caller's transaction."""
-    source = _source.get()
-    if target is not None:
-        target_type = target_type or target._meta.model_name or ""
-        target_id = target_id or str(target.pk)
-        target_repr = target_repr or str(target)[:300]
-    label = actor.email if actor is not None else (source.label or source.kind)
-    return AuditEvent.objects.for_org(org).create(
-        organization=org,
+    event = audit_build(
+        org=org,
         actor=actor,
-        actor_label=label[:200],
         action=action,
+        target=target,
         target_type=target_type,
         target_id=target_id,
-        target_repr=target_repr[:300],
-        changes=_jsonable(changes or {}),
-        source=source.kind,
-        ip_address=source.ip_address,
+        target_repr=target_repr,
+        changes=changes,
     )
+    event.save(force_insert=True)
+    return event
