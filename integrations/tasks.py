@@ -23,3 +23,11 @@ def redeliver_due_webhooks_task() -> int:
     from integrations.delivery import webhook_deliveries_sweep
 
     return webhook_deliveries_sweep()
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def purge_idempotency_records_task() -> int:
+    """Hourly: forget ``Idempotency-Key`` records past their 24-hour replay window."""
+    from integrations.api.idempotency import idempotency_records_purge
+
+    return idempotency_records_purge()

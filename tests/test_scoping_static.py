@@ -52,6 +52,9 @@ CROSS_TENANT_ALLOWLIST: dict[str, str] = {
     "(Celery beat only)",
     "roadmap/briefing.py": "the monthly roadmap briefing lists organization ids once, then "
     "builds and sends each organization's briefing inside tenant_context (Celery beat only)",
+    "integrations/api/idempotency.py": "the hourly purge lists the ids of organizations with "
+    "expired idempotency records, then deletes each one's rows inside tenant_context (Celery "
+    "beat only; requests use tenant_context throughout)",
 }
 
 # file -> reason: the manager internals that skip the organization check.

@@ -234,6 +234,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="1-59"),
         "options": {"expires": 50},
     },
+    # Idempotency-Key records are replayed for 24 hours; older ones are deleted hourly.
+    "purge-idempotency-records": {
+        "task": "integrations.tasks.purge_idempotency_records_task",
+        "schedule": crontab(minute="37"),
+        "options": {"expires": 3000},
+    },
 }
 
 # --- Outgoing webhooks -----------------------------------------------------------------------

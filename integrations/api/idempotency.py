@@ -13,6 +13,9 @@ response (status, body, Location/ETag) is stored on the row when it ends.
 * a request that failed on our side (5xx) releases its key, so the retry runs for real;
 * keys are scoped to the organization and remembered for 24 hours; a key left in progress
   by a crashed worker can be reused after 10 minutes.
+
+Records older than the 24 hours are deleted by an hourly beat task
+(``idempotency_records_purge``), organization by organization, in small batches.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -30,15 +34,18 @@ from django.utils import timezone
 from rest_framework import exceptions
 
 from alignment.models import Organization
-from alignment.tenancy import tenant_context
+from alignment.tenancy import cross_tenant_system_context, tenant_context
 from integrations.api.errors import Conflict, Unprocessable
 from integrations.models import ApiKey, IdempotencyRecord, IdempotencyState
+
+logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 RETENTION = datetime.timedelta(hours=24)
 ABANDONED_AFTER = datetime.timedelta(minutes=10)
 STORED_HEADERS = ("Content-Type", "Location", "ETag")
+PURGE_BATCH = 1000
 
 
 @dataclass
@@ -173,3 +180,44 @@ def idempotency_finish(claim: Claim, response: HttpResponseBase) -> None:
             response_headers=headers,
             completed_at=timezone.now(),
         )
+
+
+def idempotency_records_purge(
+    *, older_than: datetime.timedelta = RETENTION, now: datetime.datetime | None = None
+) -> int:
+    """Delete the idempotency records of every organization created before ``now -
+    older_than``; returns how many went.
+
+    A system job (Celery beat): the cross-tenant context only lists the organizations that
+    have something to delete; each organization's rows are then deleted inside its own
+    tenant context, ``PURGE_BATCH`` at a time, each batch its own short transaction. The age
+    is checked again by the DELETE itself, so a record a retry has just taken over (its
+    ``created_at`` reset to now) is kept. Safe at any frequency and concurrently.
+    """
+    if older_than < RETENTION:
+        raise ValueError(
+            f"Idempotency records are replayed for {RETENTION}; purging younger ones would "
+            "break the retries the window promises."
+        )
+    cutoff = (now or timezone.now()) - older_than
+    with cross_tenant_system_context():
+        org_ids = sorted(
+            set(
+                IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+                .values_list("organization_id", flat=True)
+                .distinct()
+            )
+        )
+    total = 0
+    for org_id in org_ids:
+        while True:
+            with tenant_context(org_id):
+                old = IdempotencyRecord.objects.for_org(org_id).filter(created_at__lt=cutoff)
+                ids = list(old.order_by("pk").values_list("pk", flat=True)[:PURGE_BATCH])
+                deleted = old.filter(pk__in=ids).delete()[0] if ids else 0
+            total += deleted
+            if len(ids) < PURGE_BATCH or not deleted:
+                break
+    if total:
+        logger.info("purged %s idempotency records of %s organizations", total, len(org_ids))
+    return total
