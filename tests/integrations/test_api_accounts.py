@@ -269,9 +269,9 @@ def test_bulk_upsert_leaves_fields_it_was_not_sent_alone(api_a, org_a, csm_a):
 def test_bulk_upsert_of_500_accounts_runs_a_bounded_number_of_queries(
     api_a, django_assert_max_num_queries
 ):
-    # Per item: two savepoints (the item, and the insert that may meet a concurrent one),
-    # their releases, the insert and its audit row; plus a constant for the batch.
-    with django_assert_max_num_queries(500 * 6 + 30):
+    # Validated in Python, then one insert, one audit insert and a constant for the batch
+    # (SQLite splits a 500-row insert into a few statements).
+    with django_assert_max_num_queries(40):
         body = api_a.post(BULK, _batch(500)).json()
     assert body["created"] == 500
 
