@@ -1,6 +1,8 @@
 """Response helpers shared by views."""
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from pathlib import Path
+
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -12,3 +14,23 @@ def redirect_after_post(request: HttpRequest, viewname: str, **kwargs: object) -
     if getattr(request, "htmx", False):
         return HttpResponseClientRedirect(url)
     return HttpResponseRedirect(url)
+
+
+def csv_download(body: str, *, filename: str) -> HttpResponse:
+    """A generated CSV as a download; the byte-order mark makes Excel read it as UTF-8."""
+    response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def rejected_rows_download(body: str, *, uploaded_name: str, fallback_stem: str) -> HttpResponse:
+    """An import's rejected rows, named after the file the user uploaded."""
+    stem = uploaded_name.rsplit(".", 1)[0] or fallback_stem
+    return csv_download(body, filename=f"{stem}-rejected-rows.csv")
+
+
+def sample_csv_download(path: Path, *, filename: str) -> FileResponse:
+    """A sample file shipped in the repository (``examples/``), as a download."""
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename=filename, content_type="text/csv"
+    )

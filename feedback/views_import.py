@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 
 from alignment.decorators import org_view
 from alignment.errors import ApplicationError
 from alignment.forms_accounts import AccountImportForm as CsvUploadForm
+from alignment.http import rejected_rows_download, sample_csv_download
 from alignment.permissions import Perm
 from feedback import services_import as imports
 
@@ -81,21 +82,16 @@ def feedback_import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
     job = imports.feedback_import_get(org=org, pk=pk, with_content=True)
     if not job.error_count:
         raise Http404("This import rejected no rows.")
-    body = imports.feedback_import_rejected_csv(job=job)
-    stem = job.filename.rsplit(".", 1)[0] or "feedback"
-    response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{stem}-rejected-rows.csv"'
-    return response
+    return rejected_rows_download(
+        imports.feedback_import_rejected_csv(job=job),
+        uploaded_name=job.filename,
+        fallback_stem="feedback",
+    )
 
 
 @org_view(Perm.FEEDBACK_IMPORT)
 def feedback_import_sample(request: HttpRequest) -> HttpResponse:
-    return FileResponse(
-        SAMPLE_CSV.open("rb"),
-        as_attachment=True,
-        filename="seam-feedback-sample.csv",
-        content_type="text/csv",
-    )
+    return sample_csv_download(SAMPLE_CSV, filename="seam-feedback-sample.csv")
 
 
 urlpatterns = [

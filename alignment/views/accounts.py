@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -17,6 +17,7 @@ from alignment import selectors_accounts as selectors
 from alignment.decorators import has_perm, org_view
 from alignment.errors import ApplicationError
 from alignment.forms_accounts import AccountFilterForm, AccountForm, AccountImportForm
+from alignment.http import rejected_rows_download, sample_csv_download
 from alignment.models import Role
 from alignment.permissions import Perm
 from alignment.services import imports
@@ -232,21 +233,16 @@ def account_import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.account_import_get(org=org, pk=pk, with_content=True)
     if not job.errors:
         raise Http404("This import rejected no rows.")
-    body = imports.import_rejected_rows_csv(job=job)
-    stem = job.filename.rsplit(".", 1)[0] or "accounts"
-    response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{stem}-rejected-rows.csv"'
-    return response
+    return rejected_rows_download(
+        imports.import_rejected_rows_csv(job=job),
+        uploaded_name=job.filename,
+        fallback_stem="accounts",
+    )
 
 
 @org_view(Perm.ACCOUNT_IMPORT)
 def account_import_sample(request: HttpRequest) -> HttpResponse:
-    return FileResponse(
-        SAMPLE_CSV.open("rb"),
-        as_attachment=True,
-        filename="seam-accounts-sample.csv",
-        content_type="text/csv",
-    )
+    return sample_csv_download(SAMPLE_CSV, filename="seam-accounts-sample.csv")
 
 
 urlpatterns = [
