@@ -21,10 +21,9 @@ import datetime
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
@@ -112,22 +111,16 @@ def feedback_import_start(
     if actor.organization_id != org.pk or not role_has_perm(actor.role, Perm.FEEDBACK_IMPORT):
         raise ApplicationError("Your role cannot import feedback.", code="permission_denied")
     prepared = imports.import_prepare(filename=filename, content=content, columns=FEEDBACK_COLUMNS)
-    with transaction.atomic():
-        job = ImportJob.objects.for_org(org).create(
-            organization=org,
-            kind=IMPORT_KIND,
-            created_by=actor,
-            filename=PurePath(filename).name[:255],
-            content=prepared.table.text,
-            total_rows=prepared.total_rows,
-        )
-        from feedback.tasks import run_feedback_import_task
+    from feedback.tasks import run_feedback_import_task
 
-        org_id, import_id = org.pk, job.pk
-        transaction.on_commit(
-            lambda: run_feedback_import_task.delay(org_id=org_id, import_id=import_id)
-        )
-    return job
+    return imports.import_job_create(
+        org=org,
+        actor=actor,
+        kind=IMPORT_KIND,
+        filename=filename,
+        prepared=prepared,
+        task=run_feedback_import_task,
+    )
 
 
 # --- Parsing one row ---------------------------------------------------------------------------

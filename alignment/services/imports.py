@@ -281,19 +281,40 @@ def account_import_start(
     if actor.organization_id != org.pk or not role_has_perm(actor.role, Perm.ACCOUNT_IMPORT):
         raise ApplicationError("Your role cannot import accounts.", code="permission_denied")
     prepared = import_prepare(filename=filename, content=content)
+    from alignment.tasks import run_import_task
+
+    return import_job_create(
+        org=org,
+        actor=actor,
+        kind=IMPORT_KIND,
+        filename=filename,
+        prepared=prepared,
+        task=run_import_task,
+    )
+
+
+def import_job_create(
+    *,
+    org: Organization,
+    actor: Membership,
+    kind: str,
+    filename: str,
+    prepared: PreparedImport,
+    task: Any,
+) -> ImportJob:
+    """Store a checked file as an ImportJob of ``kind`` and run ``task`` on it after commit
+    (the worker never sees a job whose row is not committed yet)."""
     with transaction.atomic():
         job = ImportJob.objects.for_org(org).create(
             organization=org,
-            kind=IMPORT_KIND,
+            kind=kind,
             created_by=actor,
             filename=PurePath(filename).name[:255],
             content=prepared.table.text,
             total_rows=prepared.total_rows,
         )
-        from alignment.tasks import run_import_task
-
         org_id, import_id = org.pk, job.pk
-        transaction.on_commit(lambda: run_import_task.delay(org_id=org_id, import_id=import_id))
+        transaction.on_commit(lambda: task.delay(org_id=org_id, import_id=import_id))
     return job
 
 
