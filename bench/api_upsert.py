@@ -28,26 +28,25 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import sys
 import time
 import uuid
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import (
+    database_urls,
+    ensure_database,
+    log,
+    setup_django,
+    switch_to_app_role,
+)
+
 ORG_SLUG = "apibench"
 CSMS = 20
 SEGMENTS = ("enterprise", "mid_market", "smb")
 STAGES = ("onboarding", "onboarded", "at_risk")
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -60,69 +59,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # --- database setup (own database, PostgreSQL only) ---------------------------------------
-
-
-def database_urls(name: str) -> tuple[str, str]:
-    url = os.environ.get("DATABASE_URL", "")
-    parsed = urlparse(url)
-    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit(
-            "bench/api_upsert.py measures PostgreSQL (row-level security, real indexes and "
-            f"ON CONFLICT); DATABASE_URL is {parsed.scheme or 'not set'!r}. Set it to the "
-            "owner role, e.g. DATABASE_URL=postgres://seam_owner@127.0.0.1:5432/seam"
-        )
-    return (
-        urlunparse(parsed._replace(path="/postgres")),
-        urlunparse(parsed._replace(path=f"/{name}")),
-    )
-
-
-def ensure_database(admin_url: str, name: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                log(f"creating database {name}")
-                cursor.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        conn.close()
-
-
-def setup_django(bench_url: str) -> None:
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    os.environ.pop("REDIS_URL", None)
-    warnings.filterwarnings("ignore", message="No directory at")
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def switch_to_app_role() -> str:
-    from django.conf import settings
-    from django.db import connections
-
-    for conn in connections.all():
-        conn.close()
-    default = connections["default"]
-    default.settings_dict["USER"] = settings.DATABASE_APP_ROLE
-    default.settings_dict["PASSWORD"] = os.environ.get(
-        "DATABASE_APP_PASSWORD", os.environ.get("TEST_APP_DB_PASSWORD", "")
-    )
-    with default.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_user, rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        )
-        user, bypass = cursor.fetchone()
-    if bypass:
-        raise SystemExit(f"{user} bypasses row-level security: not the application role")
-    return user
 
 
 @dataclass
@@ -326,7 +262,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if not 1 <= args.batch <= 500:
         sys.exit("--batch must be between 1 and 500 (the API's maximum)")
-    admin_url, bench_url = database_urls(args.db)
+    admin_url, bench_url = database_urls(
+        args.db,
+        why="bench/api_upsert.py measures PostgreSQL (row-level security, real indexes and ON CONFLICT)",
+    )
     ensure_database(admin_url, args.db)
     setup_django(bench_url)
 

@@ -23,17 +23,19 @@ See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import (
+    database_urls,
+    ensure_database,
+    log,
+    setup_django,
+    switch_to_app_role,
+)
+
 TARGET_MS = 100.0
 TARGET_RATIO = 2.0
 
@@ -56,42 +58,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="measure as the owner role instead of the application role (no separate login)",
     )
     return parser.parse_args(argv)
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
-
-
-def database_urls(name: str) -> tuple[str, str]:
-    url = os.environ.get("DATABASE_URL", "")
-    scheme = urlparse(url).scheme
-    if scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit(
-            "bench/voc.py measures PostgreSQL (row-level security, the planner, real indexes); "
-            f"DATABASE_URL is {scheme or 'not set'!r}.\n"
-            "Set it to the owner role, e.g. "
-            "DATABASE_URL=postgres://seam_owner@127.0.0.1:5432/seam make bench"
-        )
-    parsed = urlparse(url)
-    return (
-        urlunparse(parsed._replace(path="/postgres")),
-        urlunparse(parsed._replace(path=f"/{name}")),
-    )
-
-
-def ensure_database(admin_url: str, name: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                log(f"creating database {name}")
-                cursor.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        conn.close()
 
 
 # --- measuring ------------------------------------------------------------------------------
@@ -257,41 +223,6 @@ def measure_page(
 
 
 # --- the run --------------------------------------------------------------------------------
-
-
-def setup_django(bench_url: str) -> None:
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    os.environ.pop("REDIS_URL", None)
-    # WhiteNoise warns that collectstatic never ran; the pages are measured without assets.
-    warnings.filterwarnings("ignore", message="No directory at")
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def switch_to_app_role() -> str:
-    """Reconnect as the application role, as production and the test suite do."""
-    from django.conf import settings
-    from django.db import connections
-
-    for conn in connections.all():
-        conn.close()
-    default = connections["default"]
-    default.settings_dict["USER"] = settings.DATABASE_APP_ROLE
-    default.settings_dict["PASSWORD"] = os.environ.get(
-        "DATABASE_APP_PASSWORD", os.environ.get("TEST_APP_DB_PASSWORD", "")
-    )
-    with default.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_user, rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        )
-        user, bypass = cursor.fetchone()
-    if bypass:
-        raise SystemExit(f"{user} bypasses row-level security: not the application role")
-    return user
 
 
 def prepare(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -477,7 +408,10 @@ def report(results: list[PageResult], sweeps: list[SweepRun], role: str, sizes) 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    admin_url, bench_url = database_urls(args.db)
+    admin_url, bench_url = database_urls(
+        args.db,
+        why="bench/voc.py measures PostgreSQL (row-level security, the planner, real indexes)",
+    )
     ensure_database(admin_url, args.db)
     setup_django(bench_url)
 
