@@ -311,7 +311,7 @@ def account_bulk_upsert(*, org: Organization, items: Sequence[SyncItem]) -> Sync
         )
     results: dict[int, SyncResult] = {}
     first_seen: dict[str, int] = {}
-    todo: list[SyncItem] = []
+    writable: list[SyncItem] = []
     for item in items:
         if item.errors:
             results[item.index] = SyncResult(
@@ -327,16 +327,16 @@ def account_bulk_upsert(*, org: Organization, items: Sequence[SyncItem]) -> Sync
             )
         else:
             first_seen[item.external_id] = item.index
-            todo.append(item)
+            writable.append(item)
     batch = _Batch(org=org, batch_id=uuid.uuid4().hex)
     with transaction.atomic():
         members = _members_by_email(
-            org, [str(i.values.get("csm_email") or "") for i in todo if "csm_email" in i.values]
+            org, [str(i.values.get("csm_email") or "") for i in writable if "csm_email" in i.values]
         )
-        existing = _locked(org, [i.external_id for i in todo])
+        existing = _locked(org, [i.external_id for i in writable])
         new: list[tuple[SyncItem, dict[str, Any], Account]] = []
         changed: list[tuple[SyncItem, _Update]] = []
-        for item in sorted(todo, key=lambda i: i.external_id):
+        for item in sorted(writable, key=lambda i: i.external_id):
             try:
                 fields = _fields({**item.values, "external_id": item.external_id}, members)
                 account = existing.get(item.external_id)
