@@ -1,8 +1,11 @@
 """Response helpers shared by views."""
 
 from pathlib import Path
+from typing import Any
 
+from django.forms import Form
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -34,3 +37,12 @@ def sample_csv_download(path: Path, *, filename: str) -> FileResponse:
     return FileResponse(
         path.open("rb"), as_attachment=True, filename=filename, content_type="text/csv"
     )
+
+
+def render_form(
+    request: HttpRequest, form: Form, *, page: str, partial: str, context: dict[str, Any]
+) -> HttpResponse:
+    """A form page: the fragment for htmx (swapped in place), the whole page otherwise;
+    422 when the form has errors, so htmx swaps the errors in and tools see the refusal."""
+    template = partial if getattr(request, "htmx", False) else page
+    return render(request, template, {"form": form, **context}, status=422 if form.errors else 200)

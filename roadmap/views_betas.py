@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from alignment.decorators import has_perm, org_view
 from alignment.errors import ApplicationError
-from alignment.http import redirect_after_post
+from alignment.http import redirect_after_post, render_form
 from alignment.permissions import Perm
 from feedback.models import Feedback
 from roadmap import selectors_releases as selectors
@@ -68,9 +68,12 @@ def beta_create(request: HttpRequest) -> HttpResponse:
             return redirect_after_post(
                 request, "roadmap:beta-detail", org_slug=org.slug, pk=beta.pk
             )
-    template = "roadmap/betas/partials/_form.html" if request.htmx else "roadmap/betas/form.html"  # type: ignore[attr-defined]
-    return render(
-        request, template, {"form": form, "nav": "betas"}, status=422 if form.errors else 200
+    return render_form(
+        request,
+        form,
+        page="roadmap/betas/form.html",
+        partial="roadmap/betas/partials/_form.html",
+        context={"nav": "betas"},
     )
 
 
@@ -259,21 +262,16 @@ def beta_close(request: HttpRequest, pk: int) -> HttpResponse:
                 request, f"“{beta.name}” closed; every participant's CSM has the retrospective."
             )
             return redirect_after_post(request, "roadmap:beta-detail", org_slug=org.slug, pk=pk)
-    template = (
-        "roadmap/betas/partials/_close_form.html"
-        if request.htmx  # type: ignore[attr-defined]
-        else "roadmap/betas/close.html"
-    )
-    return render(
+    return render_form(
         request,
-        template,
-        {
-            "form": form,
+        form,
+        page="roadmap/betas/close.html",
+        partial="roadmap/betas/partials/_close_form.html",
+        context={
             "beta": beta,
             "participants": selectors.beta_participants(org=org, beta=beta),
             "nav": "betas",
         },
-        status=422 if form.errors else 200,
     )
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from alignment.decorators import has_perm, org_view
 from alignment.errors import ApplicationError
-from alignment.http import redirect_after_post
+from alignment.http import redirect_after_post, render_form
 from alignment.permissions import Perm
 from roadmap import selectors_releases as selectors
 from roadmap import services_releases as services
@@ -130,14 +130,12 @@ def _release_form_page(request: HttpRequest, release: Release | None) -> HttpRes
             return redirect_after_post(
                 request, "roadmap:release-detail", org_slug=org.slug, pk=release.pk
             )
-    template = (
-        "roadmap/releases/partials/_form.html" if request.htmx else "roadmap/releases/form.html"  # type: ignore[attr-defined]
-    )
-    return render(
+    return render_form(
         request,
-        template,
-        {"form": form, "release": release, "nav": "releases"},
-        status=422 if form.errors else 200,
+        form,
+        page="roadmap/releases/form.html",
+        partial="roadmap/releases/partials/_form.html",
+        context={"release": release, "nav": "releases"},
     )
 
 
@@ -183,22 +181,17 @@ def release_announce(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"“{release.name}” announced: every CSM has been told.")
             return redirect_after_post(request, "roadmap:release-detail", org_slug=org.slug, pk=pk)
-    template = (
-        "roadmap/releases/partials/_announce_form.html"
-        if request.htmx  # type: ignore[attr-defined]
-        else "roadmap/releases/announce.html"
-    )
-    return render(
+    return render_form(
         request,
-        template,
-        {
-            "form": form,
+        form,
+        page="roadmap/releases/announce.html",
+        partial="roadmap/releases/partials/_announce_form.html",
+        context={
             "release": release,
             "notice": _notice(release, services.org_today(org)),
             "missing_brief": services.release_brief_missing(release),
             "nav": "releases",
         },
-        status=422 if form.errors else 200,
     )
 
 
@@ -232,16 +225,12 @@ def release_ship(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect_after_post(request, "roadmap:release-detail", org_slug=org.slug, pk=pk)
     items, _hidden = selectors.release_items(org=org, release=release, can_view_internal=True)
-    template = (
-        "roadmap/releases/partials/_ship_form.html"
-        if request.htmx  # type: ignore[attr-defined]
-        else "roadmap/releases/ship.html"
-    )
-    return render(
+    return render_form(
         request,
-        template,
-        {"form": form, "release": release, "items": items, "nav": "releases"},
-        status=422 if form.errors else 200,
+        form,
+        page="roadmap/releases/ship.html",
+        partial="roadmap/releases/partials/_ship_form.html",
+        context={"release": release, "items": items, "nav": "releases"},
     )
 
 
